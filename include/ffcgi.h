@@ -1,0 +1,301 @@
+/*
+ * ffcgi.h — the whole public ABI of libffcgi, a FastCGI application library.
+ *
+ * libffcgi wraps the system libfcgi (the FastCGI Developer's Kit) behind
+ * opaque handles and plain C types, so that runtimes with a foreign function
+ * interface (Python cffi, Raku NativeCall) can use it without knowing any
+ * libfcgi structure.
+ *
+ * Conventions (see README.md, "Conventions"):
+ *  - Fallible calls return int: 0 on success or a negative FFCGI_E* code.
+ *    ffcgi_strerror() names the code; ffcgi_last_error() adds detail.
+ *  - Out-parameters come first; a single one is called `out`.
+ *  - Strings passed in are copied before the call returns.
+ *  - Strings returned are borrowed: each declaration says how long they live.
+ *  - Bodies are bytes with a length, in and out.
+ *  - Every *_free() accepts NULL and does nothing then.
+ *
+ * Threads (see README.md, "Threading"): a server may be shared by any number
+ * of threads; a request handle belongs to one thread at a time.
+ *
+ * Signals (see README.md, "Signal policy"): the library installs no signal
+ * handler; SIGPIPE from a vanished peer is absorbed in the calling thread.
+ */
+#ifndef FFCGI_H
+#define FFCGI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The version of this header. CMake reads these three lines. */
+#define FFCGI_VERSION_MAJOR 1
+#define FFCGI_VERSION_MINOR 0
+#define FFCGI_VERSION_PATCH 0
+/* Bumped only on an incompatible change of the ABI; equals the soname major. */
+#define FFCGI_ABI_VERSION 1
+
+#if defined(_WIN32)
+#  if defined(FFCGI_BUILDING)
+#    define FFCGI_API __declspec(dllexport)
+#  else
+#    define FFCGI_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define FFCGI_API __attribute__((visibility("default")))
+#else
+#  define FFCGI_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ffcgi:begin declarations — the binding generator reads from here. */
+
+/* Error codes. Values are fixed forever: never renumbered, never reused. */
+enum ffcgi_error {
+    FFCGI_OK = 0,
+    FFCGI_EINVAL = -1,        /* an argument is invalid (NULL handle, bad number) */
+    FFCGI_ENOMEM = -2,        /* out of memory */
+    FFCGI_EADDRESS = -3,      /* the listen address cannot be parsed */
+    FFCGI_ESOCKET = -4,       /* socket(), bind() or listen() failed (errno in detail) */
+    FFCGI_EEXIST = -5,        /* the unix socket path exists and is not a socket */
+    FFCGI_EADDRINUSE = -6,    /* the address is in use by a live listener */
+    FFCGI_ENOTLISTENING = -7, /* the descriptor is not a listening socket */
+    FFCGI_ESHUTDOWN = -8,     /* no more requests: the server was shut down (or CGI is done) */
+    FFCGI_EIO = -9,           /* an I/O error on the connection to the web server */
+    FFCGI_EDISCONNECTED = -10,/* the web server closed the connection */
+    FFCGI_EHEADER = -11,      /* a header name or value is invalid (CR, LF, NUL, ':' …) */
+    FFCGI_ESTATE = -12,       /* not possible now (no current request, headers already sent) */
+    FFCGI_EROLE = -13,        /* not possible in this request's role (FCGI_DATA outside FILTER) */
+    FFCGI_ERANGE = -14,       /* an index is out of range */
+    FFCGI_EPROTOCOL = -15     /* the web server broke the FastCGI protocol */
+};
+
+/* Roles of a FastCGI request (FastCGI 1.0, section 6). */
+enum ffcgi_role {
+    FFCGI_ROLE_RESPONDER = 1,
+    FFCGI_ROLE_AUTHORIZER = 2,
+    FFCGI_ROLE_FILTER = 3
+};
+
+/* A listening socket, or the one request of a plain CGI invocation. */
+typedef struct ffcgi_server ffcgi_server;
+/* The state of one request; reused across accepts by one worker thread. */
+typedef struct ffcgi_request ffcgi_request;
+
+/* ---- library ------------------------------------------------------------ */
+
+/* ffcgi_version(): MAJOR*10000 + MINOR*100 + PATCH of the loaded library. */
+FFCGI_API int ffcgi_version(void);
+/* ffcgi_version_string(): "MAJOR.MINOR.PATCH"; static storage. */
+FFCGI_API const char *ffcgi_version_string(void);
+/* ffcgi_abi_version(): FFCGI_ABI_VERSION of the loaded library. A binding
+ * compares it with the value it was generated for and refuses a mismatch. */
+FFCGI_API int ffcgi_abi_version(void);
+
+/* ffcgi_strerror(): a short static description of an FFCGI_E* code (or of
+ * 0); "unknown error" for any other number. Never NULL, never freed. */
+FFCGI_API const char *ffcgi_strerror(int code);
+/* ffcgi_last_error(): detail about the most recent failure of an ffcgi call
+ * on the calling thread (e.g. the path and errno of a failed bind); "" if
+ * none yet. Successful calls leave it unchanged. Thread-local; valid until
+ * the next ffcgi call on this thread. Never NULL. */
+FFCGI_API const char *ffcgi_last_error(void);
+
+/* ffcgi_is_fastcgi(): 1 if the process was started as a FastCGI application
+ * (fd 0 is a listening socket, or systemd passed a socket with LISTEN_FDS
+ * for this process), 0 if it runs as plain CGI or from a shell. */
+FFCGI_API int ffcgi_is_fastcgi(void);
+
+/* ---- server ------------------------------------------------------------- */
+
+/* ffcgi_server_open(): opens a listener at `address` and stores it in *out.
+ *   address: "/path" or "unix:/path" (unix socket), "host:port" (IPv4,
+ *            e.g. "127.0.0.1:9000"; host may be a name), "[addr]:port"
+ *            (IPv6, e.g. "[::1]:9000"), ":port" (all IPv4 interfaces).
+ *   backlog: listen() backlog; <= 0 means the system maximum (SOMAXCONN).
+ *   mode:    for unix sockets the file mode to set (e.g. 0660); -1 leaves
+ *            what the umask gives. Ignored for TCP.
+ * An existing unix socket file at the path is replaced only if no process
+ * listens on it (FFCGI_EADDRINUSE otherwise); a path that exists and is not
+ * a socket is never touched (FFCGI_EEXIST). The server owns the socket and
+ * removes the file it created when freed.
+ * Errors: FFCGI_EINVAL, FFCGI_EADDRESS, FFCGI_EEXIST, FFCGI_EADDRINUSE,
+ * FFCGI_ESOCKET, FFCGI_ENOMEM; *out is NULL then. */
+FFCGI_API int ffcgi_server_open(ffcgi_server **out, const char *address,
+                                int backlog, int mode);
+
+/* ffcgi_server_from_fd(): adopts `fd`, an already listening socket (unix or
+ * TCP). The descriptor stays the caller's: ffcgi_server_free() does not
+ * close it. Errors: FFCGI_EINVAL, FFCGI_ENOTLISTENING, FFCGI_ENOMEM. */
+FFCGI_API int ffcgi_server_from_fd(ffcgi_server **out, int fd);
+
+/* ffcgi_server_inherit(): the server an application gets from its parent:
+ *   - the first systemd socket (fd 3) if LISTEN_PID is this process and
+ *     LISTEN_FDS >= 1;
+ *   - else fd 0 if it is a listening socket (spawn-fcgi, mod_fcgid,
+ *     lighttpd's bin-path, cgi-fcgi);
+ *   - else a CGI server: its first accept yields exactly one request made of
+ *     the process environment, stdin and stdout; the next accept returns
+ *     FFCGI_ESHUTDOWN. Inherited descriptors are not closed on free.
+ * Errors: FFCGI_ENOMEM. */
+FFCGI_API int ffcgi_server_inherit(ffcgi_server **out);
+
+/* ffcgi_server_is_cgi(): 1 for a CGI server made by ffcgi_server_inherit(),
+ * 0 for a listener, FFCGI_EINVAL for NULL. */
+FFCGI_API int ffcgi_server_is_cgi(const ffcgi_server *srv);
+
+/* ffcgi_server_fd(): the listening descriptor (still owned by the server),
+ * -1 for a CGI server, FFCGI_EINVAL for NULL. */
+FFCGI_API int ffcgi_server_fd(const ffcgi_server *srv);
+
+/* ffcgi_server_shutdown(): stops handing out requests. Every accept blocked
+ * on this server (waiting for a connection or for the next request on a
+ * kept-open connection) returns FFCGI_ESHUTDOWN promptly, and so does every
+ * later one. Requests already accepted can still be completed and finished.
+ * Safe from any thread and from a signal handler (async-signal-safe).
+ * Idempotent; NULL is ignored. */
+FFCGI_API void ffcgi_server_shutdown(ffcgi_server *srv);
+
+/* ffcgi_server_free(): closes the listener (if owned) and removes the unix
+ * socket file it created. All request handles of the server must have been
+ * freed first. NULL is a no-op. */
+FFCGI_API void ffcgi_server_free(ffcgi_server *srv);
+
+/* ---- request lifecycle -------------------------------------------------- */
+
+/* ffcgi_request_new(): a request handle for one worker thread of `srv`.
+ * The server must outlive the handle. Errors: FFCGI_EINVAL, FFCGI_ENOMEM. */
+FFCGI_API int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);
+
+/* ffcgi_accept(): finishes the current request (as ffcgi_finish()) and
+ * waits for the next one. Many threads may accept on one server at once,
+ * each with its own handle. Connections that close or send a malformed
+ * request before it begins are dropped and waiting continues.
+ * Returns 0 with a new current request; FFCGI_ESHUTDOWN when there are no
+ * more requests (after ffcgi_server_shutdown(), or after the one request of
+ * a CGI server); FFCGI_ESOCKET if accept() fails for good; FFCGI_EINVAL. */
+FFCGI_API int ffcgi_accept(ffcgi_request *req);
+
+/* ffcgi_finish(): completes the current request: sends pending headers,
+ * flushes the output, discards unread body so a kept-open connection stays
+ * in step, and ends the request with the exit status. Env strings and the
+ * packed env of the request become invalid. A no-op without a current
+ * request. Errors: FFCGI_EIO / FFCGI_EDISCONNECTED if the web server could
+ * not be told (the request is finished all the same); FFCGI_EINVAL. */
+FFCGI_API int ffcgi_finish(ffcgi_request *req);
+
+/* ffcgi_request_free(): finishes the current request if any, closes a
+ * kept-open connection and frees the handle. NULL is a no-op. */
+FFCGI_API void ffcgi_request_free(ffcgi_request *req);
+
+/* ffcgi_request_role(): the FFCGI_ROLE_* of the current request;
+ * FFCGI_ESTATE without one, FFCGI_EINVAL for NULL. CGI requests are
+ * responders. */
+FFCGI_API int ffcgi_request_role(const ffcgi_request *req);
+
+/* ffcgi_request_id(): the FastCGI request id (>= 1) of the current
+ * request, 0 for a CGI request; FFCGI_ESTATE / FFCGI_EINVAL as above. */
+FFCGI_API int ffcgi_request_id(const ffcgi_request *req);
+
+/* ffcgi_request_keep_conn(): 1 if the web server keeps the connection open
+ * after this request (FCGI_KEEP_CONN), else 0; FFCGI_ESTATE / FFCGI_EINVAL. */
+FFCGI_API int ffcgi_request_keep_conn(const ffcgi_request *req);
+
+/* ---- env (CGI params) ---------------------------------------------------
+ * Returned strings are borrowed from the request and stay valid until the
+ * next ffcgi_accept(), ffcgi_finish() or ffcgi_request_free() on it.
+ * FastCGI params are C strings: a value cannot hold a NUL byte. libfcgi
+ * stores "NAME=VALUE"; a name is taken up to its first '='. */
+
+/* ffcgi_env_get(): the value of param `name`, or NULL if it was not sent
+ * (or there is no current request, or an argument is NULL). */
+FFCGI_API const char *ffcgi_env_get(ffcgi_request *req, const char *name);
+
+/* ffcgi_env_count(): the number of params of the current request (libfcgi
+ * adds FCGI_ROLE); 0 without a current request. */
+FFCGI_API size_t ffcgi_env_count(ffcgi_request *req);
+
+/* ffcgi_env_at(): the name and value of param `index` (0-based, in the
+ * order received). Errors: FFCGI_ERANGE, FFCGI_ESTATE, FFCGI_EINVAL,
+ * FFCGI_ENOMEM; *name and *value are NULL then. */
+FFCGI_API int ffcgi_env_at(ffcgi_request *req, size_t index,
+                           const char **name, const char **value);
+
+/* ffcgi_env_packed(): all params in one buffer, for runtimes where each
+ * native call is costly: for each param in order, NAME, a NUL byte, VALUE,
+ * a NUL byte. *len is the total byte count (0 for no params). Errors:
+ * FFCGI_ESTATE, FFCGI_EINVAL, FFCGI_ENOMEM. */
+FFCGI_API int ffcgi_env_packed(ffcgi_request *req, const char **buf,
+                               size_t *len);
+
+/* ---- body --------------------------------------------------------------- */
+
+/* ffcgi_read(): reads up to `cap` bytes of the request body (FCGI_STDIN)
+ * into `buf`; binary-safe. Blocks until `cap` bytes or the end of the body
+ * are there. *nread == 0 means the end of the body. Errors (with *nread 0):
+ * FFCGI_EDISCONNECTED, FFCGI_EIO, FFCGI_EPROTOCOL, FFCGI_ESTATE (no current
+ * request), FFCGI_EINVAL. */
+FFCGI_API int ffcgi_read(ffcgi_request *req, void *buf, size_t cap,
+                         size_t *nread);
+
+/* ffcgi_read_data(): as ffcgi_read() for the FCGI_DATA stream of a FILTER
+ * request (the file to filter). The body must have been read to its end
+ * first (FFCGI_ESTATE otherwise); FFCGI_EROLE for other roles. */
+FFCGI_API int ffcgi_read_data(ffcgi_request *req, void *buf, size_t cap,
+                              size_t *nread);
+
+/* ---- response ------------------------------------------------------------
+ * If the app sets a status or a header, the library writes the CGI header
+ * block ("Status: …", the headers in call order, an empty line) before the
+ * first body byte, at a flush, or at finish. If it sets neither, nothing is
+ * added: the app writes raw CGI output itself. */
+
+/* ffcgi_status(): the HTTP status (100..999) sent as "Status: NNN Reason".
+ * Errors: FFCGI_EINVAL (bad code), FFCGI_ESTATE (headers already sent or no
+ * current request). */
+FFCGI_API int ffcgi_status(ffcgi_request *req, int code);
+
+/* ffcgi_header(): queues "name: value". Several calls with one name send
+ * several lines (e.g. Set-Cookie). The name must be a non-empty HTTP token;
+ * the value must not contain CR, LF or NUL (response splitting): those give
+ * FFCGI_EHEADER and queue nothing. Also FFCGI_ESTATE, FFCGI_ENOMEM,
+ * FFCGI_EINVAL. The strings are copied. */
+FFCGI_API int ffcgi_header(ffcgi_request *req, const char *name,
+                           const char *value);
+
+/* ffcgi_header_n(): ffcgi_header() with explicit lengths, so a NUL inside a
+ * name or value (as a binding may pass it) is seen and refused. */
+FFCGI_API int ffcgi_header_n(ffcgi_request *req, const char *name,
+                             size_t name_len, const char *value,
+                             size_t value_len);
+
+/* ffcgi_write(): writes `len` bytes of body (FCGI_STDOUT); binary-safe;
+ * buffered. Errors: FFCGI_EDISCONNECTED, FFCGI_EIO, FFCGI_ESTATE,
+ * FFCGI_EINVAL. After an error the request can still be finished. */
+FFCGI_API int ffcgi_write(ffcgi_request *req, const void *buf, size_t len);
+
+/* ffcgi_print(): ffcgi_write() of a NUL-terminated string. */
+FFCGI_API int ffcgi_print(ffcgi_request *req, const char *text);
+
+/* ffcgi_write_stderr(): writes bytes to FCGI_STDERR (the web server's error
+ * log; the process's stderr for CGI). Errors as ffcgi_write(). */
+FFCGI_API int ffcgi_write_stderr(ffcgi_request *req, const void *buf,
+                                 size_t len);
+
+/* ffcgi_flush(): sends pending headers and buffered output now. Errors as
+ * ffcgi_write(). */
+FFCGI_API int ffcgi_flush(ffcgi_request *req);
+
+/* ffcgi_set_exit_status(): the appStatus sent in FCGI_END_REQUEST when the
+ * request finishes (default 0). Errors: FFCGI_ESTATE, FFCGI_EINVAL. */
+FFCGI_API int ffcgi_set_exit_status(ffcgi_request *req, int status);
+
+/* ffcgi:end declarations */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FFCGI_H */

@@ -1,0 +1,166 @@
+/*
+ * internal.h — structures and helpers shared by the files of libffcgi.
+ * Nothing here is exported: the build uses -fvisibility=hidden and
+ * src/ffcgi.map, so only the FFCGI_API functions of ffcgi.h are visible.
+ */
+#ifndef FFCGI_INTERNAL_H
+#define FFCGI_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <fcgiapp.h>
+
+#include "ffcgi.h"
+
+/* ---- errors (error.c) ---- */
+
+/* Records detail for ffcgi_last_error() on this thread and returns `code`. */
+int ffc_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* As ffc_fail(), appending ": strerror(err)" to the detail. */
+int ffc_fail_errno(int code, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- growable byte buffer (buffer.c) ---- */
+
+struct ffc_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+/* Appends `len` bytes; returns 0 or FFCGI_ENOMEM (buffer unchanged then). */
+int ffc_buf_append(struct ffc_buf *b, const void *bytes, size_t len);
+/* Empties the buffer, keeping its memory for reuse. */
+void ffc_buf_clear(struct ffc_buf *b);
+/* Releases the memory; the buffer is empty and reusable afterwards. */
+void ffc_buf_release(struct ffc_buf *b);
+
+/* ---- param table (env_table.c): "NAME\0VALUE\0" pairs and their offsets ---- */
+
+struct ffc_env_table {
+    struct ffc_buf packed; /* the ffcgi_env_packed() buffer */
+    size_t *offsets;       /* 2 per param: name and value offsets in packed */
+    size_t count;
+    size_t cap;
+    int built;             /* filled for the current request */
+};
+
+int ffc_env_table_add(struct ffc_env_table *t, const char *name,
+                      size_t name_len, const char *value, size_t value_len);
+/* Adds "NAME=VALUE" (split at the first '='; no '=' means an empty value). */
+int ffc_env_table_add_assignment(struct ffc_env_table *t, const char *entry);
+const char *ffc_env_table_find(const struct ffc_env_table *t, const char *name);
+void ffc_env_table_clear(struct ffc_env_table *t);
+void ffc_env_table_release(struct ffc_env_table *t);
+
+/* ---- server (server.c, listen.c, address.c) ---- */
+
+enum ffc_server_kind { FFC_SERVER_LISTENER, FFC_SERVER_CGI };
+
+struct ffcgi_server {
+    enum ffc_server_kind kind;
+    int fd;                 /* listening socket; -1 for CGI */
+    int owns_fd;            /* close fd on free */
+    char *unix_path;        /* socket file created by us, removed on free */
+    dev_t unix_dev;         /* identity of that file, so a file that */
+    ino_t unix_ino;         /* replaced it is never removed */
+    int wake_pipe[2];       /* [1] is written once by ffcgi_server_shutdown() */
+    atomic_int shutting_down;
+    atomic_int cgi_request_taken;
+    pthread_mutex_t accept_lock; /* one thread of this process polls the listener */
+};
+
+/* A parsed listen address (address.c). */
+struct ffc_address {
+    int is_unix;
+    char path[108];   /* unix: the socket path (sun_path size) */
+    char host[256];   /* TCP: host or literal address; "" for all interfaces */
+    char port[6];     /* TCP: decimal port 0..65535 */
+};
+/* Parses "/path", "unix:/path", "host:port", "[v6]:port", ":port".
+ * Returns 0 or FFCGI_EADDRESS / FFCGI_EINVAL with detail. */
+int ffc_parse_address(const char *address, struct ffc_address *out);
+
+/* 1 if fd is a socket in the listening state, else 0. */
+int ffc_is_listening_socket(int fd);
+
+/* Opens, binds and listens on `address` (see ffcgi_server_open()). On
+ * success stores the descriptor and, for unix sockets, the path (malloc'd)
+ * and its identity in srv. */
+int ffc_listen_address(struct ffcgi_server *srv, const char *address,
+                       int backlog, int mode);
+
+/* ---- waiting (wait.c) ---- */
+
+/* Waits until `fd` is readable or the server shuts down. Returns 0,
+ * FFCGI_ESHUTDOWN or FFCGI_ESOCKET (poll failed). */
+int ffc_wait_readable(struct ffcgi_server *srv, int fd);
+/* Accepts the next connection on the listener (serialised among the threads
+ * of this process). Returns a connected descriptor (close-on-exec), or
+ * FFCGI_ESHUTDOWN / FFCGI_ESOCKET. */
+int ffc_accept_connection(struct ffcgi_server *srv);
+
+/* ---- libfcgi (libfcgi_init.c) ---- */
+
+/* Runs FCGX_Init() once per process, restoring every signal disposition it
+ * changes. Returns 0 or an FFCGI_E* code. */
+int ffc_libfcgi_init(void);
+
+/* ---- SIGPIPE (sigpipe_guard.c) ---- */
+
+struct ffc_sigpipe_guard {
+    int was_blocked;
+    int active;
+};
+/* Blocks SIGPIPE in the calling thread until ffc_sigpipe_release(). */
+void ffc_sigpipe_hold(struct ffc_sigpipe_guard *g);
+/* Discards a SIGPIPE raised meanwhile by this thread, restores the mask. */
+void ffc_sigpipe_release(struct ffc_sigpipe_guard *g);
+
+/* ---- request (request.c and friends) ---- */
+
+struct ffcgi_request {
+    ffcgi_server *srv;
+    FCGX_Request fcgx;      /* FastCGI state (unused for CGI) */
+    int active;             /* a current request exists */
+    int is_cgi;             /* the current request is the CGI one */
+    int exit_status;
+    int data_started;       /* the FILTER data stream was switched to */
+    /* response head */
+    int status;             /* 0: not set */
+    int head_pending;       /* status or headers set and not yet sent */
+    int body_started;       /* head sent or raw output written */
+    struct ffc_buf head;    /* "Name: value\r\n" lines queued so far */
+    /* params */
+    struct ffc_env_table env;
+    /* CGI output buffer (stdout) */
+    struct ffc_buf cgi_out;
+};
+
+/* 0 if req has a current request, else FFCGI_EINVAL (NULL) or FFCGI_ESTATE,
+ * with `what` (the API function's name) in the detail. */
+int ffc_require_current(const ffcgi_request *req, const char *what);
+
+/* Writes `len` bytes to the request's stdout (FastCGI or CGI), without
+ * looking at the response head. Returns 0 or an FFCGI_E* code. */
+int ffc_out_write(ffcgi_request *req, const void *buf, size_t len);
+/* Sends the response head now if one is pending. */
+int ffc_send_head(ffcgi_request *req);
+/* Forgets the response head state for a new request. */
+void ffc_reset_head(ffcgi_request *req);
+
+/* Maps a libfcgi stream error (positive errno or negative FCGX_* code) to
+ * an FFCGI_E* code, recording detail. */
+int ffc_stream_error(FCGX_Stream *stream, const char *what);
+
+/* CGI (cgi.c): takes the CGI server's one request into req. */
+int ffc_cgi_accept(ffcgi_request *req);
+int ffc_cgi_read(ffcgi_request *req, void *buf, size_t cap, size_t *nread);
+int ffc_cgi_write(ffcgi_request *req, int fd, const void *buf, size_t len);
+int ffc_cgi_flush(ffcgi_request *req);
+
+#endif

@@ -1,0 +1,170 @@
+/* response_head.c — the CGI response head: a status and a queue of header
+ * lines, validated against response splitting and sent once, before the
+ * first body byte. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *reason_phrase(int code)
+{
+    switch (code) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return NULL;
+    }
+}
+
+void ffc_reset_head(ffcgi_request *req)
+{
+    req->status = 0;
+    req->head_pending = 0;
+    req->body_started = 0;
+    ffc_buf_clear(&req->head);
+}
+
+static int head_open(ffcgi_request *req, const char *what)
+{
+    int rc = ffc_require_current(req, what);
+    if (rc < 0)
+        return rc;
+    if (req->body_started)
+        return ffc_fail(FFCGI_ESTATE, "%s: the response head was already sent", what);
+    return 0;
+}
+
+int ffcgi_status(ffcgi_request *req, int code)
+{
+    int rc = head_open(req, "ffcgi_status");
+    if (rc < 0)
+        return rc;
+    if (code < 100 || code > 999)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_status: %d is not an HTTP status (100..999)", code);
+    req->status = code;
+    req->head_pending = 1;
+    return 0;
+}
+
+/* RFC 9110 token characters. */
+static int is_token_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *describe_byte(unsigned char c)
+{
+    switch (c) {
+    case '\r': return "CR";
+    case '\n': return "LF";
+    case '\0': return "NUL";
+    default: return "a control character";
+    }
+}
+
+static int check_header(const char *name, size_t name_len, const char *value, size_t value_len)
+{
+    if (name_len == 0)
+        return ffc_fail(FFCGI_EHEADER, "header name is empty");
+    for (size_t i = 0; i < name_len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!is_token_char(c))
+            return ffc_fail(FFCGI_EHEADER,
+                            "header name '%.*s' contains %s (byte 0x%02X at %zu); "
+                            "names are HTTP tokens", (int)i, name,
+                            c < 0x20 ? describe_byte(c) : "a character not allowed",
+                            c, i);
+    }
+    for (size_t i = 0; i < value_len; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7F)
+            return ffc_fail(FFCGI_EHEADER,
+                            "value of header '%.*s' contains %s (byte 0x%02X at %zu): "
+                            "refused to prevent response splitting",
+                            (int)name_len, name, describe_byte(c), c, i);
+    }
+    return 0;
+}
+
+int ffcgi_header_n(ffcgi_request *req, const char *name, size_t name_len,
+                   const char *value, size_t value_len)
+{
+    int rc = head_open(req, "ffcgi_header");
+    if (rc < 0)
+        return rc;
+    if ((!name && name_len) || (!value && value_len))
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_header: name or value is NULL");
+    if ((rc = check_header(name, name_len, value, value_len)) < 0)
+        return rc;
+    size_t before = req->head.len;
+    if ((rc = ffc_buf_append(&req->head, name, name_len)) < 0 ||
+        (rc = ffc_buf_append(&req->head, ": ", 2)) < 0 ||
+        (rc = ffc_buf_append(&req->head, value, value_len)) < 0 ||
+        (rc = ffc_buf_append(&req->head, "\r\n", 2)) < 0) {
+        req->head.len = before;
+        return rc;
+    }
+    req->head_pending = 1;
+    return 0;
+}
+
+int ffcgi_header(ffcgi_request *req, const char *name, const char *value)
+{
+    if (!name || !value)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_header: name or value is NULL");
+    return ffcgi_header_n(req, name, strlen(name), value, strlen(value));
+}
+
+int ffc_send_head(ffcgi_request *req)
+{
+    if (!req->head_pending || req->body_started)
+        return 0;
+    req->body_started = 1;
+    req->head_pending = 0;
+    int rc = 0;
+    if (req->status) {
+        char line[64];
+        const char *reason = reason_phrase(req->status);
+        int n = snprintf(line, sizeof line, "Status: %d%s%s\r\n", req->status,
+                         reason ? " " : "", reason ? reason : "");
+        rc = ffc_out_write(req, line, (size_t)n);
+    }
+    if (rc == 0)
+        rc = ffc_out_write(req, req->head.data, req->head.len);
+    if (rc == 0)
+        rc = ffc_out_write(req, "\r\n", 2);
+    return rc;
+}

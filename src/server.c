@@ -1,0 +1,161 @@
+/* server.c — the server handle: a listener (opened, adopted or inherited)
+ * or the single request of a plain CGI invocation. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SYSTEMD_FIRST_FD 3
+
+static int server_alloc(ffcgi_server **out, enum ffc_server_kind kind)
+{
+    ffcgi_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return ffc_fail(FFCGI_ENOMEM, "cannot allocate a server");
+    if (pipe2(srv->wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        int err = errno;
+        free(srv);
+        return ffc_fail_errno(err == EMFILE || err == ENFILE ? FFCGI_ESOCKET : FFCGI_ENOMEM,
+                              err, "cannot create the shutdown pipe");
+    }
+    srv->kind = kind;
+    srv->fd = -1;
+    atomic_init(&srv->shutting_down, 0);
+    atomic_init(&srv->cgi_request_taken, 0);
+    pthread_mutex_init(&srv->accept_lock, NULL);
+    *out = srv;
+    return 0;
+}
+
+/* The listener must not block in accept() when another process sharing it
+ * took the connection first, or a shutdown could not wake the thread. */
+static int make_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return ffc_fail_errno(FFCGI_ESOCKET, errno, "cannot make fd %d non-blocking", fd);
+    return 0;
+}
+
+int ffcgi_server_open(ffcgi_server **out, const char *address, int backlog, int mode)
+{
+    if (!out)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_server_open: out is NULL");
+    *out = NULL;
+    ffcgi_server *srv;
+    int rc = server_alloc(&srv, FFC_SERVER_LISTENER);
+    if (rc < 0)
+        return rc;
+    srv->owns_fd = 1;
+    if ((rc = ffc_listen_address(srv, address, backlog, mode)) < 0 ||
+        (rc = make_nonblocking(srv->fd)) < 0) {
+        ffcgi_server_free(srv);
+        return rc;
+    }
+    *out = srv;
+    return 0;
+}
+
+int ffcgi_server_from_fd(ffcgi_server **out, int fd)
+{
+    if (!out)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_server_from_fd: out is NULL");
+    *out = NULL;
+    if (fd < 0)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_server_from_fd: fd %d is negative", fd);
+    if (!ffc_is_listening_socket(fd))
+        return ffc_fail(FFCGI_ENOTLISTENING, "fd %d is not a listening socket", fd);
+    ffcgi_server *srv;
+    int rc = server_alloc(&srv, FFC_SERVER_LISTENER);
+    if (rc < 0)
+        return rc;
+    srv->fd = fd;
+    if ((rc = make_nonblocking(fd)) < 0) {
+        ffcgi_server_free(srv);
+        return rc;
+    }
+    *out = srv;
+    return 0;
+}
+
+/* The systemd socket passed to this very process, or -1. */
+static int systemd_socket(void)
+{
+    const char *pid = getenv("LISTEN_PID");
+    const char *fds = getenv("LISTEN_FDS");
+    if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid() || strtol(fds, NULL, 10) < 1)
+        return -1;
+    return ffc_is_listening_socket(SYSTEMD_FIRST_FD) ? SYSTEMD_FIRST_FD : -1;
+}
+
+int ffcgi_is_fastcgi(void)
+{
+    return systemd_socket() >= 0 || ffc_is_listening_socket(0);
+}
+
+int ffcgi_server_inherit(ffcgi_server **out)
+{
+    if (!out)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_server_inherit: out is NULL");
+    *out = NULL;
+    int fd = systemd_socket();
+    if (fd < 0 && ffc_is_listening_socket(0))
+        fd = 0;
+    if (fd >= 0)
+        return ffcgi_server_from_fd(out, fd);
+    return server_alloc(out, FFC_SERVER_CGI);
+}
+
+int ffcgi_server_is_cgi(const ffcgi_server *srv)
+{
+    if (!srv)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_server_is_cgi: server is NULL");
+    return srv->kind == FFC_SERVER_CGI;
+}
+
+int ffcgi_server_fd(const ffcgi_server *srv)
+{
+    if (!srv)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_server_fd: server is NULL");
+    return srv->fd;
+}
+
+void ffcgi_server_shutdown(ffcgi_server *srv)
+{
+    if (!srv)
+        return;
+    if (atomic_exchange(&srv->shutting_down, 1) == 0) {
+        /* The byte is never read: the pipe stays readable for every poller. */
+        ssize_t ignored = write(srv->wake_pipe[1], "x", 1);
+        (void)ignored;
+    }
+}
+
+/* Removes the socket file only if it is still the one this server made. */
+static void remove_own_socket_file(const ffcgi_server *srv)
+{
+    struct stat st;
+    if (lstat(srv->unix_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+        st.st_dev == srv->unix_dev && st.st_ino == srv->unix_ino)
+        unlink(srv->unix_path);
+}
+
+void ffcgi_server_free(ffcgi_server *srv)
+{
+    if (!srv)
+        return;
+    if (srv->unix_path) {
+        remove_own_socket_file(srv);
+        free(srv->unix_path);
+    }
+    if (srv->owns_fd && srv->fd >= 0)
+        close(srv->fd);
+    close(srv->wake_pipe[0]);
+    close(srv->wake_pipe[1]);
+    pthread_mutex_destroy(&srv->accept_lock);
+    free(srv);
+}
