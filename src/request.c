@@ -59,8 +59,11 @@ static int finish_fastcgi(ffcgi_request *req)
     int rc = ffc_send_head(req);
     struct ffc_sigpipe_guard guard;
     ffc_sigpipe_hold(&guard);
-    if (rc == 0 && FCGX_FFlush(req->fcgx.out) < 0)
-        rc = ffc_stream_error(req->fcgx.out, "flushing the response");
+    if (rc == 0) {
+        FCGX_FFlush(req->fcgx.out);
+        if (FCGX_GetError(req->fcgx.out) != 0)
+            rc = ffc_stream_error(req->fcgx.out, "flushing the response");
+    }
     if (req->fcgx.keepConnection)
         drain_input(req);
     FCGX_SetExitStatus(req->exit_status, req->fcgx.out);

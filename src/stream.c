@@ -15,7 +15,9 @@ int ffc_stream_error(FCGX_Stream *stream, const char *what)
     if (err > 0)
         return ffc_fail_errno(FFCGI_EIO, err, "%s", what);
     if (err < 0)
-        return ffc_fail(FFCGI_EPROTOCOL, "%s: libfcgi protocol error %d", what, err);
+        return ffc_fail(FFCGI_EPROTOCOL,
+                        "%s: the web server broke the protocol, aborted the request "
+                        "or closed the connection mid-stream (libfcgi error %d)", what, err);
     return ffc_fail(FFCGI_EDISCONNECTED, "%s: the connection is closed", what);
 }
 
@@ -88,7 +90,9 @@ static int write_fastcgi(FCGX_Stream *stream, const void *buf, size_t len,
             ffc_sigpipe_hold(&guard);
         int n = FCGX_PutStr(bytes, chunk, stream);
         ffc_sigpipe_release(&guard);
-        if (n != chunk)
+        /* After a failed write libfcgi still accepts bytes that fit its
+         * buffer (and drops them), so the stream's error is what counts. */
+        if (n != chunk || FCGX_GetError(stream) != 0)
             return ffc_stream_error(stream, what);
         bytes += chunk;
         len -= (size_t)chunk;
@@ -146,11 +150,14 @@ int ffcgi_flush(ffcgi_request *req)
         return ffc_cgi_flush(req);
     struct ffc_sigpipe_guard guard;
     ffc_sigpipe_hold(&guard);
-    int failed = FCGX_FFlush(req->fcgx.out) < 0 || FCGX_FFlush(req->fcgx.err) < 0;
+    /* FCGX_FFlush() reports success on a stream that already failed. */
+    FCGX_FFlush(req->fcgx.out);
+    FCGX_FFlush(req->fcgx.err);
     ffc_sigpipe_release(&guard);
-    if (failed)
-        return ffc_stream_error(FCGX_GetError(req->fcgx.out) ? req->fcgx.out : req->fcgx.err,
-                                "flushing the response");
+    if (FCGX_GetError(req->fcgx.out) != 0)
+        return ffc_stream_error(req->fcgx.out, "flushing the response");
+    if (FCGX_GetError(req->fcgx.err) != 0)
+        return ffc_stream_error(req->fcgx.err, "flushing FCGI_STDERR");
     return 0;
 }
 

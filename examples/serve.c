@@ -1,0 +1,108 @@
+/* serve.c — see serve.h. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serve.h"
+
+#define MAX_THREADS 256
+
+static ffcgi_server *serving; /* read by the signal handler */
+
+struct worker {
+    pthread_t thread;
+    example_handler *handle;
+    int failed;
+};
+
+static void stop_serving(int signo)
+{
+    (void)signo;
+    ffcgi_server_shutdown(serving); /* async-signal-safe */
+}
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    ffcgi_request *req;
+    if (ffcgi_request_new(&req, serving) != 0) {
+        fprintf(stderr, "request: %s\n", ffcgi_last_error());
+        w->failed = 1;
+        return NULL;
+    }
+    int rc;
+    while ((rc = ffcgi_accept(req)) == 0)
+        w->handle(req);
+    if (rc != FFCGI_ESHUTDOWN) {
+        fprintf(stderr, "accept: %s (%s)\n", ffcgi_strerror(rc), ffcgi_last_error());
+        w->failed = 1;
+    }
+    ffcgi_request_free(req);
+    return NULL;
+}
+
+static int usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s [--socket ADDRESS] [--threads N]\n", prog);
+    return 2;
+}
+
+static int parse_args(int argc, char **argv, const char **address, int *threads)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+            *address = argv[++i];
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 1 || n > MAX_THREADS)
+                return -1;
+            *threads = (int)n;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = stop_serving;
+    sa.sa_flags = SA_RESTART; /* libfcgi does not retry reads and writes after EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int example_serve(int argc, char **argv, example_handler *handle)
+{
+    const char *address = NULL;
+    int threads = 1;
+    if (parse_args(argc, argv, &address, &threads) != 0)
+        return usage(argv[0]);
+    int rc = address ? ffcgi_server_open(&serving, address, 0, -1)
+                     : ffcgi_server_inherit(&serving);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", argv[0], ffcgi_last_error());
+        return 1;
+    }
+    catch_stop_signals();
+    struct worker workers[MAX_THREADS];
+    int started = 0;
+    for (; started < threads; started++) {
+        workers[started] = (struct worker){.handle = handle};
+        if (pthread_create(&workers[started].thread, NULL, work, &workers[started]) != 0)
+            break;
+    }
+    int failed = started < threads;
+    for (int i = 0; i < started; i++) {
+        pthread_join(workers[i].thread, NULL);
+        failed |= workers[i].failed;
+    }
+    ffcgi_server_free(serving);
+    return failed ? 1 : 0;
+}
