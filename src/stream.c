@@ -2,6 +2,7 @@
  * out (FCGI_STDOUT, FCGI_STDERR), binary-safe, for FastCGI and CGI. */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,6 +57,20 @@ int ffcgi_read(ffcgi_request *req, void *buf, size_t cap, size_t *nread)
     return read_fastcgi(req, buf, cap, nread, "reading the request body");
 }
 
+/* 1 if the body was read to its end (looking one byte ahead if need be:
+ * FCGX_StartFilterData() poisons the stream when called too early), 0 if
+ * not, or an FFCGI_E* code. */
+static int body_at_end(ffcgi_request *req)
+{
+    FCGX_Stream *in = req->fcgx.in;
+    if (FCGX_HasSeenEOF(in) == EOF)
+        return 1;
+    int c = FCGX_GetChar(in);
+    if (c != EOF)
+        return FCGX_UnGetChar(c, in) == c ? 0 : ffc_stream_error(in, "peeking at the body");
+    return FCGX_GetError(in) == 0 ? 1 : ffc_stream_error(in, "reading the request body");
+}
+
 int ffcgi_read_data(ffcgi_request *req, void *buf, size_t cap, size_t *nread)
 {
     if (nread)
@@ -68,9 +83,12 @@ int ffcgi_read_data(ffcgi_request *req, void *buf, size_t cap, size_t *nread)
     if (ffcgi_request_role(req) != FFCGI_ROLE_FILTER)
         return ffc_fail(FFCGI_EROLE, "ffcgi_read_data: FCGI_DATA exists only for FILTER requests");
     if (!req->data_started) {
+        if ((rc = body_at_end(req)) <= 0)
+            return rc < 0 ? rc
+                          : ffc_fail(FFCGI_ESTATE,
+                                     "ffcgi_read_data: read the body to its end before FCGI_DATA");
         if (FCGX_StartFilterData(req->fcgx.in) != 0)
-            return ffc_fail(FFCGI_ESTATE,
-                            "ffcgi_read_data: read the body to its end before FCGI_DATA");
+            return ffc_stream_error(req->fcgx.in, "switching to FCGI_DATA");
         req->data_started = 1;
     }
     return read_fastcgi(req, buf, cap, nread, "reading FCGI_DATA");
