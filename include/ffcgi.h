@@ -128,7 +128,10 @@ FFCGI_API int ffcgi_server_open(ffcgi_server **out, const char *address,
 
 /* ffcgi_server_from_fd(): adopts `fd`, an already listening socket (unix or
  * TCP). The descriptor stays the caller's: ffcgi_server_free() does not
- * close it. Errors: FFCGI_EINVAL, FFCGI_ENOTLISTENING, FFCGI_ENOMEM. */
+ * close it. It is set to O_NONBLOCK (shared with any process holding it), so
+ * that a sibling process taking a connection first never leaves an accept
+ * stuck. Errors: FFCGI_EINVAL, FFCGI_ENOTLISTENING, FFCGI_ESOCKET,
+ * FFCGI_ENOMEM. */
 FFCGI_API int ffcgi_server_from_fd(ffcgi_server **out, int fd);
 
 /* ffcgi_server_inherit(): the server an application gets from its parent:
