@@ -18,5 +18,10 @@ install(FILES ${CMAKE_BINARY_DIR}/ffcgiConfig.cmake
               ${CMAKE_BINARY_DIR}/ffcgiConfigVersion.cmake
         DESTINATION ${FFCGI_CMAKE_DIR})
 
+# ffcgi.pc finds the prefix from its own place: `cmake --install --prefix DIR`
+# does not re-configure it, and an installed tree may be moved.
+file(RELATIVE_PATH FFCGI_PC_TO_PREFIX
+     /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" FFCGI_PC_TO_PREFIX "${FFCGI_PC_TO_PREFIX}")
 configure_file(cmake/ffcgi.pc.in ${CMAKE_BINARY_DIR}/ffcgi.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/ffcgi.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
