@@ -41,13 +41,20 @@ static int read_fastcgi(ffcgi_request *req, void *buf, size_t cap, size_t *nread
     return 0;
 }
 
-int ffcgi_read(ffcgi_request *req, void *buf, size_t cap, size_t *nread)
+/* The checks every read starts with; clears *nread. */
+static int start_read(ffcgi_request *req, const void *buf, size_t cap, size_t *nread,
+                      const char *what)
 {
     if (nread)
         *nread = 0;
     if (!nread || (!buf && cap))
-        return ffc_fail(FFCGI_EINVAL, "ffcgi_read: buf or nread is NULL");
-    int rc = ffc_require_current(req, "ffcgi_read");
+        return ffc_fail(FFCGI_EINVAL, "%s: buf or nread is NULL", what);
+    return ffc_require_current(req, what);
+}
+
+int ffcgi_read(ffcgi_request *req, void *buf, size_t cap, size_t *nread)
+{
+    int rc = start_read(req, buf, cap, nread, "ffcgi_read");
     if (rc < 0)
         return rc;
     if (req->data_started)
@@ -73,11 +80,7 @@ static int body_at_end(ffcgi_request *req)
 
 int ffcgi_read_data(ffcgi_request *req, void *buf, size_t cap, size_t *nread)
 {
-    if (nread)
-        *nread = 0;
-    if (!nread || (!buf && cap))
-        return ffc_fail(FFCGI_EINVAL, "ffcgi_read_data: buf or nread is NULL");
-    int rc = ffc_require_current(req, "ffcgi_read_data");
+    int rc = start_read(req, buf, cap, nread, "ffcgi_read_data");
     if (rc < 0)
         return rc;
     if (ffcgi_request_role(req) != FFCGI_ROLE_FILTER)

@@ -92,6 +92,17 @@ void harness_ask(const struct harness_app *app, const fcc_request *req, fcc_resp
     close(fd);
 }
 
+void harness_expect_stdout(const struct harness_app *app, const fcc_request *req,
+                           const char *expected)
+{
+    fcc_response resp;
+    harness_ask(app, req, &resp);
+    char *text = harness_stdout_text(&resp);
+    CHECK_STR(text, expected);
+    free(text);
+    fcc_response_free(&resp);
+}
+
 char *harness_stdout_text(const fcc_response *resp)
 {
     char *text = malloc(resp->out.len + 1);

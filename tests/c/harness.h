@@ -42,6 +42,9 @@ int harness_connect(const struct harness_app *app);
 /* One request on a new connection; exits the test if no complete response
  * arrives. The response must be freed with fcc_response_free(). */
 void harness_ask(const struct harness_app *app, const fcc_request *req, fcc_response *resp);
+/* One request on a new connection whose stdout must be exactly `expected`. */
+void harness_expect_stdout(const struct harness_app *app, const fcc_request *req,
+                           const char *expected);
 /* NUL-terminated copy of the response's stdout (malloc'd). */
 char *harness_stdout_text(const fcc_response *resp);
 

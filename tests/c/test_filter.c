@@ -54,11 +54,7 @@ int main(void)
     fcc_response_free(&resp);
 
     fcc_request responder = {.id = 1, .role = FCC_RESPONDER};
-    harness_ask(&app, &responder, &resp);
-    char *text = harness_stdout_text(&resp);
-    CHECK_STR(text, "not a filter");
-    free(text);
-    fcc_response_free(&resp);
+    harness_expect_stdout(&app, &responder, "not a filter");
     free(body);
     free(data);
     harness_stop(&app);

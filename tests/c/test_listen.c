@@ -131,12 +131,7 @@ static void serve_one_over(const char *listen_at, const char *connect_fmt)
     memset(&app, 0, sizeof app);
     harness_start_on(&app, srv, address, hello, NULL, 1);
     fcc_request r = {.id = 1, .role = FCC_RESPONDER};
-    fcc_response resp;
-    harness_ask(&app, &r, &resp);
-    char *text = harness_stdout_text(&resp);
-    CHECK_STR(text, "tcp ok");
-    free(text);
-    fcc_response_free(&resp);
+    harness_expect_stdout(&app, &r, "tcp ok");
     harness_stop(&app);
 }
 

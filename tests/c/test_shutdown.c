@@ -158,12 +158,7 @@ static void request_in_flight_completes(void)
     harness_start(&app, shut_down_while_serving, &f, 1);
     f.srv = app.srv;
     fcc_request r = {.id = 1, .role = FCC_RESPONDER};
-    fcc_response resp;
-    harness_ask(&app, &r, &resp);
-    char *text = harness_stdout_text(&resp);
-    CHECK_STR(text, "completed after shutdown");
-    free(text);
-    fcc_response_free(&resp);
+    harness_expect_stdout(&app, &r, "completed after shutdown");
     harness_stop(&app);
 }
 
