@@ -260,6 +260,13 @@ FFCGI_API int ffcgi_read_data(ffcgi_request *req, void *buf, size_t cap,
  * current request). */
 FFCGI_API int ffcgi_status(ffcgi_request *req, int code);
 
+/* ffcgi_status_reason(): as ffcgi_status() with the reason phrase given
+ * ("Status: 418 I'm a teapot"); NULL means the standard phrase. The reason
+ * must not contain control characters other than tab (FFCGI_EHEADER). The
+ * string is copied. */
+FFCGI_API int ffcgi_status_reason(ffcgi_request *req, int code,
+                                  const char *reason);
+
 /* ffcgi_header(): queues "name: value". Several calls with one name send
  * several lines (e.g. Set-Cookie). The name must be a non-empty HTTP token;
  * the value must not contain CR, LF or NUL (response splitting): those give

@@ -132,6 +132,7 @@ struct ffcgi_request {
     int data_started;       /* the FILTER data stream was switched to */
     /* response head */
     int status;             /* 0: not set */
+    char reason[128];       /* reason phrase given by the app, "" for the standard one */
     int head_pending;       /* status or headers set and not yet sent */
     int body_started;       /* head sent or raw output written */
     struct ffc_buf head;    /* "Name: value\r\n" lines queued so far */

@@ -6,6 +6,8 @@
 
 #include "internal.h"
 
+static const char *describe_byte(unsigned char c);
+
 static const char *reason_phrase(int code)
 {
     switch (code) {
@@ -51,6 +53,7 @@ static const char *reason_phrase(int code)
 void ffc_reset_head(ffcgi_request *req)
 {
     req->status = 0;
+    req->reason[0] = '\0';
     req->head_pending = 0;
     req->body_started = 0;
     ffc_buf_clear(&req->head);
@@ -66,16 +69,44 @@ static int head_open(ffcgi_request *req, const char *what)
     return 0;
 }
 
-int ffcgi_status(ffcgi_request *req, int code)
+/* Control characters other than tab would split the response. */
+static size_t find_control(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7F)
+            return i;
+    }
+    return len;
+}
+
+int ffcgi_status_reason(ffcgi_request *req, int code, const char *reason)
 {
     int rc = head_open(req, "ffcgi_status");
     if (rc < 0)
         return rc;
     if (code < 100 || code > 999)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_status: %d is not an HTTP status (100..999)", code);
+    size_t len = reason ? strlen(reason) : 0;
+    if (len >= sizeof req->reason)
+        return ffc_fail(FFCGI_EHEADER, "ffcgi_status: reason phrase longer than %zu bytes",
+                        sizeof req->reason - 1);
+    size_t bad = find_control(reason, len);
+    if (bad < len)
+        return ffc_fail(FFCGI_EHEADER,
+                        "reason phrase contains %s (byte 0x%02X at %zu): "
+                        "refused to prevent response splitting",
+                        describe_byte((unsigned char)reason[bad]),
+                        (unsigned char)reason[bad], bad);
     req->status = code;
+    memcpy(req->reason, reason ? reason : "", len + 1);
     req->head_pending = 1;
     return 0;
+}
+
+int ffcgi_status(ffcgi_request *req, int code)
+{
+    return ffcgi_status_reason(req, code, NULL);
 }
 
 /* RFC 9110 token characters. */
@@ -108,14 +139,13 @@ static int check_header(const char *name, size_t name_len, const char *value, si
                             c < 0x20 ? describe_byte(c) : "a character not allowed",
                             c, i);
     }
-    for (size_t i = 0; i < value_len; i++) {
-        unsigned char c = (unsigned char)value[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7F)
-            return ffc_fail(FFCGI_EHEADER,
-                            "value of header '%.*s' contains %s (byte 0x%02X at %zu): "
-                            "refused to prevent response splitting",
-                            (int)name_len, name, describe_byte(c), c, i);
-    }
+    size_t bad = find_control(value, value_len);
+    if (bad < value_len)
+        return ffc_fail(FFCGI_EHEADER,
+                        "value of header '%.*s' contains %s (byte 0x%02X at %zu): "
+                        "refused to prevent response splitting",
+                        (int)name_len, name, describe_byte((unsigned char)value[bad]),
+                        (unsigned char)value[bad], bad);
     return 0;
 }
 
@@ -156,8 +186,8 @@ int ffc_send_head(ffcgi_request *req)
     req->head_pending = 0;
     int rc = 0;
     if (req->status) {
-        char line[64];
-        const char *reason = reason_phrase(req->status);
+        char line[160];
+        const char *reason = req->reason[0] ? req->reason : reason_phrase(req->status);
         int n = snprintf(line, sizeof line, "Status: %d%s%s\r\n", req->status,
                          reason ? " " : "", reason ? reason : "");
         rc = ffc_out_write(req, line, (size_t)n);

@@ -38,7 +38,11 @@ static void respond(ffcgi_request *req, void *ctx)
     } else if (strcmp(mode, "raw") == 0) {
         CHECK_OK(ffcgi_print(req, "Status: 201 Made\nContent-Type: x/y\n\nraw"));
     } else if (strcmp(mode, "head-only") == 0) {
+        CHECK_INT(ffcgi_status_reason(req, 418, "Tea\r\nX-Evil: 1"), FFCGI_EHEADER);
+        CHECK_OK(ffcgi_status_reason(req, 418, "I'm a teapot"));
         CHECK_OK(ffcgi_status(req, 204));
+    } else if (strcmp(mode, "reason") == 0) {
+        CHECK_OK(ffcgi_status_reason(req, 299, "Custom Thing"));
     } else if (strcmp(mode, "stderr") == 0) {
         CHECK_OK(ffcgi_header(req, "Content-Type", "text/plain"));
         CHECK_OK(ffcgi_write_stderr(req, "warn\0ing\n", 9));
@@ -85,6 +89,11 @@ int main(void)
     static const char head_only[] = "Status: 204 No Content\r\n\r\n";
     ask_mode(&app, "head-only", &resp);
     expect_stdout(&resp, head_only, sizeof head_only - 1);
+    fcc_response_free(&resp);
+
+    static const char reason[] = "Status: 299 Custom Thing\r\n\r\n";
+    ask_mode(&app, "reason", &resp);
+    expect_stdout(&resp, reason, sizeof reason - 1);
     fcc_response_free(&resp);
 
     static const char done[] = "Content-Type: text/plain\r\n\r\ndone";
