@@ -1,0 +1,44 @@
+"""ffcgi: FastCGI applications on libffcgi.
+
+    import ffcgi
+
+    def hello(request):
+        request.header("Content-Type", "text/plain")
+        request.print("Hello from ffcgi\\n")
+
+    ffcgi.serve(hello, "/tmp/hello.sock", threads=4)
+
+Server and Request give the same calls as the C API (accept, env, header,
+print, read, flush, finish); ffcgi.wsgi serves WSGI applications.
+"""
+from ._cdef import ABI_VERSION, VERSION
+from ._lib import ffi, lib
+from .errors import (AddressError, AddressInUseError, ConnectionIOError, Disconnected, Error,
+                     HeaderError, InvalidArgumentError, NotListeningError, OutOfMemoryError,
+                     OutOfRangeError, PathExistsError, ProtocolError, RoleError, ServerShutdown,
+                     SocketError, StateError)
+from .request import AUTHORIZER, FILTER, RESPONDER, Request
+from .server import Server
+from .serving import serve, serve_on
+
+__version__ = VERSION
+
+
+def library_version() -> str:
+    """The version of the loaded libffcgi, e.g. "1.0.0"."""
+    return ffi.string(lib.ffcgi_version_string()).decode()
+
+
+def is_fastcgi() -> bool:
+    """True if this process was started as a FastCGI application (a
+    listening socket on fd 0 or from systemd), False for plain CGI."""
+    return bool(lib.ffcgi_is_fastcgi())
+
+
+__all__ = [
+    "ABI_VERSION", "AUTHORIZER", "AddressError", "AddressInUseError", "ConnectionIOError",
+    "Disconnected", "Error", "FILTER", "HeaderError", "InvalidArgumentError",
+    "NotListeningError", "OutOfMemoryError", "OutOfRangeError", "PathExistsError",
+    "ProtocolError", "RESPONDER", "Request", "RoleError", "Server", "ServerShutdown",
+    "SocketError", "StateError", "is_fastcgi", "library_version", "serve", "serve_on",
+]

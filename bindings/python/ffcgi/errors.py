@@ -1,0 +1,123 @@
+"""Exceptions: one base class, ffcgi.Error, and a subclass per FFCGI_E* code.
+
+Each subclass also derives from the built-in exception a Python programmer
+would catch for that kind of failure (ValueError for bad input, OSError for
+socket trouble, ConnectionError for a vanished web server, ...). The message
+is the C library's detail for the failure (ffcgi_last_error), e.g. the path
+and errno of a failed bind.
+"""
+from typing import Dict, NoReturn, Type
+
+from ._lib import ffi, lib
+
+
+class Error(Exception):
+    """Base class of every error libffcgi reports.
+
+    Attributes: ``code`` (the negative FFCGI_E* value), ``message`` (detail).
+    """
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class InvalidArgumentError(Error, ValueError):
+    """An argument is invalid (FFCGI_EINVAL)."""
+
+
+class OutOfMemoryError(Error, MemoryError):
+    """The library ran out of memory (FFCGI_ENOMEM)."""
+
+
+class AddressError(Error, ValueError):
+    """The listen address cannot be parsed or resolved (FFCGI_EADDRESS)."""
+
+
+class SocketError(Error, OSError):
+    """socket(), bind(), listen() or accept() failed (FFCGI_ESOCKET)."""
+
+
+class PathExistsError(Error, FileExistsError):
+    """The unix socket path exists and is not a socket (FFCGI_EEXIST)."""
+
+
+class AddressInUseError(Error, OSError):
+    """A live listener already holds the address (FFCGI_EADDRINUSE)."""
+
+
+class NotListeningError(Error, OSError):
+    """The descriptor is not a listening socket (FFCGI_ENOTLISTENING)."""
+
+
+class ServerShutdown(Error):
+    """The server was shut down: no more requests (FFCGI_ESHUTDOWN)."""
+
+
+class ConnectionIOError(Error, OSError):
+    """An I/O error on the connection to the web server (FFCGI_EIO)."""
+
+
+class Disconnected(Error, ConnectionError):
+    """The web server closed the connection (FFCGI_EDISCONNECTED)."""
+
+
+class HeaderError(Error, ValueError):
+    """A header name, value or reason phrase was refused: CR, LF, NUL or
+    another control character (response splitting), or a name that is not an
+    HTTP token (FFCGI_EHEADER)."""
+
+
+class StateError(Error, RuntimeError):
+    """Not possible now: no current request, or headers already sent
+    (FFCGI_ESTATE)."""
+
+
+class RoleError(Error, RuntimeError):
+    """Not possible in this request's role, e.g. FCGI_DATA outside FILTER
+    (FFCGI_EROLE)."""
+
+
+class OutOfRangeError(Error, IndexError):
+    """An index is out of range (FFCGI_ERANGE)."""
+
+
+class ProtocolError(Error, OSError):
+    """The web server broke the FastCGI protocol, aborted the request or cut
+    the connection mid-stream (FFCGI_EPROTOCOL)."""
+
+
+_BY_CODE: Dict[int, Type[Error]] = {
+    lib.FFCGI_EINVAL: InvalidArgumentError,
+    lib.FFCGI_ENOMEM: OutOfMemoryError,
+    lib.FFCGI_EADDRESS: AddressError,
+    lib.FFCGI_ESOCKET: SocketError,
+    lib.FFCGI_EEXIST: PathExistsError,
+    lib.FFCGI_EADDRINUSE: AddressInUseError,
+    lib.FFCGI_ENOTLISTENING: NotListeningError,
+    lib.FFCGI_ESHUTDOWN: ServerShutdown,
+    lib.FFCGI_EIO: ConnectionIOError,
+    lib.FFCGI_EDISCONNECTED: Disconnected,
+    lib.FFCGI_EHEADER: HeaderError,
+    lib.FFCGI_ESTATE: StateError,
+    lib.FFCGI_EROLE: RoleError,
+    lib.FFCGI_ERANGE: OutOfRangeError,
+    lib.FFCGI_EPROTOCOL: ProtocolError,
+}
+
+
+def raise_for(code: int) -> NoReturn:
+    """Raises the exception for a negative FFCGI_E* code, with the detail
+    the library recorded on this thread."""
+    detail = ffi.string(lib.ffcgi_last_error()).decode("utf-8", "replace")
+    if not detail:
+        detail = ffi.string(lib.ffcgi_strerror(code)).decode("utf-8", "replace")
+    raise _BY_CODE.get(code, Error)(code, detail)
+
+
+def check(code: int) -> int:
+    """Returns a non-negative result of a libffcgi call; raises for an error."""
+    if code < 0:
+        raise_for(code)
+    return code
