@@ -103,40 +103,54 @@ def python_module(version, abi, enums, handles, functions):
         f'CDEF = """\n{c_declarations(enums, handles, functions)}\n"""\n')
 
 
-# How each C type crosses NativeCall. Pointers to handles and to size_t are
-# out-parameters (`is rw`); buffers are Blobs; string out-parameters are
-# CArray[Str]. A char pointer with a length beside it holds bytes, not a
-# string: `const char *` + length is a Blob, `const char **` + length pointer
-# a CArray[Pointer] (the bytes may contain NULs).
-RAKU_SCALARS = {"int": "int32", "size_t": "size_t", "const char*": "Str", "void*": "Blob",
-                "const void*": "Blob", "size_t*": "size_t", "const char**": "CArray[Str]"}
-RAKU_BYTES = {"const char*": "Blob", "const char**": "CArray[Pointer]"}
+# How each C type crosses NativeCall (rakudo's NativeCall, checked against
+# what it really does, not what reads well):
+#  - A handle `T *` is the typed CPointer class. A handle out-parameter
+#    `T **` is a one-element CArray[T]: NativeCall does not write back into
+#    an `is rw` parameter of a CPointer type (the variable keeps its type
+#    object), but it does read a pointer the callee stored in a CArray.
+#  - `size_t *` is `size_t is rw` (native integer out-parameters do work).
+#  - Every other `const char **` is a CArray[Pointer]: a CArray[Str] decodes
+#    the bytes as strict UTF-8 when read and dies on anything else, and the
+#    strings here are bytes (params, a packed env with NULs inside).
+#  - Buffers (`void *`, `const void *`, or `const char *` with a length
+#    parameter after it) are Blobs: NativeCall passes the address of the
+#    Blob's storage, which the callee reads or fills.
+#  - Returned `const char *` is a Pointer: the strings are borrowed bytes
+#    (an env value, a detail naming a path) that a Str return would decode
+#    as strict UTF-8, dying on anything else; the binding copies and decodes.
+RAKU_PARAMS = {"int": "int32", "size_t": "size_t", "const char*": "Str",
+               "void*": "Blob", "const void*": "Blob", "size_t*": "size_t",
+               "const char**": "CArray[Pointer]"}
+RAKU_BYTES = {"const char*": "Blob"}
+RAKU_RETURNS = {"int": "int32", "size_t": "size_t", "const char*": "Pointer"}
 
 
 def raku_param(c_type, name, handles, next_param):
     base = c_type.replace("const ", "")
     if base.rstrip("*") in handles:
-        depth = base.count("*")
+        handle, depth = base.rstrip("*"), base.count("*")
         if depth == 1:
-            return f"{base.rstrip('*')} ${name}"
+            return f"{handle} ${name}"
         if depth == 2:
-            return f"{base.rstrip('*')} ${name} is rw"
+            return f"CArray[{handle}] ${name}"
     raku_name = name.replace("_", "-")
     has_length = next_param is not None and next_param[0] in ("size_t", "size_t*") \
         and next_param[1].endswith("len")
     if has_length and c_type in RAKU_BYTES:
         return f"{RAKU_BYTES[c_type]} ${raku_name}"
-    if c_type in RAKU_SCALARS:
+    if c_type in RAKU_PARAMS:
         rw = " is rw" if c_type == "size_t*" else ""
-        return f"{RAKU_SCALARS[c_type]} ${raku_name}{rw}"
+        return f"{RAKU_PARAMS[c_type]} ${raku_name}{rw}"
     raise HeaderError(f"no NativeCall mapping for the C type {c_type!r} ({name})")
 
 
 def raku_return(c_type):
+    """The return part of a signature; it goes inside the parentheses."""
     if c_type == "void":
         return ""
-    if c_type in ("int", "size_t", "const char*"):
-        return f" --> {RAKU_SCALARS[c_type]}"
+    if c_type in RAKU_RETURNS:
+        return f"--> {RAKU_RETURNS[c_type]}"
     raise HeaderError(f"no NativeCall mapping for the return type {c_type!r}")
 
 
@@ -149,9 +163,10 @@ def raku_module(version, abi, enums, handles, functions):
         "use NativeCall;",
         "",
         "# The library: $FFCGI_LIBRARY if set (build/devenv sets it), else libffcgi",
-        "# of ABI version 1 from the system's library path. A sub, not a constant,",
+        f"# of ABI version {abi} from the system's library path. A sub, not a constant,",
         "# so the choice is made at run time and not frozen at precompilation.",
-        "sub library is export {",
+        "# Not exported: FastCGI::NativeCall::Raw::library names it.",
+        "our sub library {",
         f"    %*ENV<FFCGI_LIBRARY> || $*VM.platform-library-name('ffcgi'.IO, :version(v{abi})).Str",
         "}",
         "",
@@ -167,8 +182,9 @@ def raku_module(version, abi, enums, handles, functions):
     out.append("")
     for name, ret, params in functions:
         following = params[1:] + [None]
-        args = ", ".join(raku_param(t, n, handles, nxt) for (t, n), nxt in zip(params, following))
-        out.append(f"sub {name}({args}){raku_return(ret)} is native(&library) is export {{ * }}")
+        args = [raku_param(t, n, handles, nxt) for (t, n), nxt in zip(params, following)]
+        signature = ", ".join(args) + (" " if args and ret != "void" else "") + raku_return(ret)
+        out.append(f"sub {name}({signature}) is native(&library) is export {{ * }}")
     return "\n".join(out) + "\n"
 
 

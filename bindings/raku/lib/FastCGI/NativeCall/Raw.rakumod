@@ -7,7 +7,8 @@ use NativeCall;
 # The library: $FFCGI_LIBRARY if set (build/devenv sets it), else libffcgi
 # of ABI version 1 from the system's library path. A sub, not a constant,
 # so the choice is made at run time and not frozen at precompilation.
-sub library is export {
+# Not exported: FastCGI::NativeCall::Raw::library names it.
+our sub library {
     %*ENV<FFCGI_LIBRARY> || $*VM.platform-library-name('ffcgi'.IO, :version(v1)).Str
 }
 
@@ -42,38 +43,38 @@ enum ffcgi_role is export (
 class ffcgi_server is repr('CPointer') is export { }
 class ffcgi_request is repr('CPointer') is export { }
 
-sub ffcgi_version() --> int32 is native(&library) is export { * }
-sub ffcgi_version_string() --> Str is native(&library) is export { * }
-sub ffcgi_abi_version() --> int32 is native(&library) is export { * }
-sub ffcgi_strerror(int32 $code) --> Str is native(&library) is export { * }
-sub ffcgi_last_error() --> Str is native(&library) is export { * }
-sub ffcgi_is_fastcgi() --> int32 is native(&library) is export { * }
-sub ffcgi_server_open(ffcgi_server $out is rw, Str $address, int32 $backlog, int32 $mode) --> int32 is native(&library) is export { * }
-sub ffcgi_server_from_fd(ffcgi_server $out is rw, int32 $fd) --> int32 is native(&library) is export { * }
-sub ffcgi_server_inherit(ffcgi_server $out is rw) --> int32 is native(&library) is export { * }
-sub ffcgi_server_is_cgi(ffcgi_server $srv) --> int32 is native(&library) is export { * }
-sub ffcgi_server_fd(ffcgi_server $srv) --> int32 is native(&library) is export { * }
+sub ffcgi_version(--> int32) is native(&library) is export { * }
+sub ffcgi_version_string(--> Pointer) is native(&library) is export { * }
+sub ffcgi_abi_version(--> int32) is native(&library) is export { * }
+sub ffcgi_strerror(int32 $code --> Pointer) is native(&library) is export { * }
+sub ffcgi_last_error(--> Pointer) is native(&library) is export { * }
+sub ffcgi_is_fastcgi(--> int32) is native(&library) is export { * }
+sub ffcgi_server_open(CArray[ffcgi_server] $out, Str $address, int32 $backlog, int32 $mode --> int32) is native(&library) is export { * }
+sub ffcgi_server_from_fd(CArray[ffcgi_server] $out, int32 $fd --> int32) is native(&library) is export { * }
+sub ffcgi_server_inherit(CArray[ffcgi_server] $out --> int32) is native(&library) is export { * }
+sub ffcgi_server_is_cgi(ffcgi_server $srv --> int32) is native(&library) is export { * }
+sub ffcgi_server_fd(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_shutdown(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_server_free(ffcgi_server $srv) is native(&library) is export { * }
-sub ffcgi_request_new(ffcgi_request $out is rw, ffcgi_server $srv) --> int32 is native(&library) is export { * }
-sub ffcgi_accept(ffcgi_request $req) --> int32 is native(&library) is export { * }
-sub ffcgi_finish(ffcgi_request $req) --> int32 is native(&library) is export { * }
+sub ffcgi_request_new(CArray[ffcgi_request] $out, ffcgi_server $srv --> int32) is native(&library) is export { * }
+sub ffcgi_accept(ffcgi_request $req --> int32) is native(&library) is export { * }
+sub ffcgi_finish(ffcgi_request $req --> int32) is native(&library) is export { * }
 sub ffcgi_request_free(ffcgi_request $req) is native(&library) is export { * }
-sub ffcgi_request_role(ffcgi_request $req) --> int32 is native(&library) is export { * }
-sub ffcgi_request_id(ffcgi_request $req) --> int32 is native(&library) is export { * }
-sub ffcgi_request_keep_conn(ffcgi_request $req) --> int32 is native(&library) is export { * }
-sub ffcgi_env_get(ffcgi_request $req, Str $name) --> Str is native(&library) is export { * }
-sub ffcgi_env_count(ffcgi_request $req) --> size_t is native(&library) is export { * }
-sub ffcgi_env_at(ffcgi_request $req, size_t $index, CArray[Str] $name, CArray[Str] $value) --> int32 is native(&library) is export { * }
-sub ffcgi_env_packed(ffcgi_request $req, CArray[Pointer] $buf, size_t $len is rw) --> int32 is native(&library) is export { * }
-sub ffcgi_read(ffcgi_request $req, Blob $buf, size_t $cap, size_t $nread is rw) --> int32 is native(&library) is export { * }
-sub ffcgi_read_data(ffcgi_request $req, Blob $buf, size_t $cap, size_t $nread is rw) --> int32 is native(&library) is export { * }
-sub ffcgi_status(ffcgi_request $req, int32 $code) --> int32 is native(&library) is export { * }
-sub ffcgi_status_reason(ffcgi_request $req, int32 $code, Str $reason) --> int32 is native(&library) is export { * }
-sub ffcgi_header(ffcgi_request $req, Str $name, Str $value) --> int32 is native(&library) is export { * }
-sub ffcgi_header_n(ffcgi_request $req, Blob $name, size_t $name-len, Blob $value, size_t $value-len) --> int32 is native(&library) is export { * }
-sub ffcgi_write(ffcgi_request $req, Blob $buf, size_t $len) --> int32 is native(&library) is export { * }
-sub ffcgi_print(ffcgi_request $req, Str $text) --> int32 is native(&library) is export { * }
-sub ffcgi_write_stderr(ffcgi_request $req, Blob $buf, size_t $len) --> int32 is native(&library) is export { * }
-sub ffcgi_flush(ffcgi_request $req) --> int32 is native(&library) is export { * }
-sub ffcgi_set_exit_status(ffcgi_request $req, int32 $status) --> int32 is native(&library) is export { * }
+sub ffcgi_request_role(ffcgi_request $req --> int32) is native(&library) is export { * }
+sub ffcgi_request_id(ffcgi_request $req --> int32) is native(&library) is export { * }
+sub ffcgi_request_keep_conn(ffcgi_request $req --> int32) is native(&library) is export { * }
+sub ffcgi_env_get(ffcgi_request $req, Str $name --> Pointer) is native(&library) is export { * }
+sub ffcgi_env_count(ffcgi_request $req --> size_t) is native(&library) is export { * }
+sub ffcgi_env_at(ffcgi_request $req, size_t $index, CArray[Pointer] $name, CArray[Pointer] $value --> int32) is native(&library) is export { * }
+sub ffcgi_env_packed(ffcgi_request $req, CArray[Pointer] $buf, size_t $len is rw --> int32) is native(&library) is export { * }
+sub ffcgi_read(ffcgi_request $req, Blob $buf, size_t $cap, size_t $nread is rw --> int32) is native(&library) is export { * }
+sub ffcgi_read_data(ffcgi_request $req, Blob $buf, size_t $cap, size_t $nread is rw --> int32) is native(&library) is export { * }
+sub ffcgi_status(ffcgi_request $req, int32 $code --> int32) is native(&library) is export { * }
+sub ffcgi_status_reason(ffcgi_request $req, int32 $code, Str $reason --> int32) is native(&library) is export { * }
+sub ffcgi_header(ffcgi_request $req, Str $name, Str $value --> int32) is native(&library) is export { * }
+sub ffcgi_header_n(ffcgi_request $req, Blob $name, size_t $name-len, Blob $value, size_t $value-len --> int32) is native(&library) is export { * }
+sub ffcgi_write(ffcgi_request $req, Blob $buf, size_t $len --> int32) is native(&library) is export { * }
+sub ffcgi_print(ffcgi_request $req, Str $text --> int32) is native(&library) is export { * }
+sub ffcgi_write_stderr(ffcgi_request $req, Blob $buf, size_t $len --> int32) is native(&library) is export { * }
+sub ffcgi_flush(ffcgi_request $req --> int32) is native(&library) is export { * }
+sub ffcgi_set_exit_status(ffcgi_request $req, int32 $status --> int32) is native(&library) is export { * }
