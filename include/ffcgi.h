@@ -69,7 +69,8 @@ enum ffcgi_error {
     FFCGI_ESTATE = -12,       /* not possible now (no current request, headers already sent) */
     FFCGI_EROLE = -13,        /* not possible in this request's role (FCGI_DATA outside FILTER) */
     FFCGI_ERANGE = -14,       /* an index is out of range */
-    FFCGI_EPROTOCOL = -15     /* the web server broke the FastCGI protocol */
+    FFCGI_EPROTOCOL = -15,    /* the web server broke the FastCGI protocol */
+    FFCGI_EABORTED = -16      /* the web server aborted the request (FCGI_ABORT_REQUEST) */
 };
 
 /* Roles of a FastCGI request (FastCGI 1.0, section 6). */
@@ -237,9 +238,12 @@ FFCGI_API int ffcgi_env_packed(ffcgi_request *req, const char **buf,
 
 /* ffcgi_read(): reads up to `cap` bytes of the request body (FCGI_STDIN)
  * into `buf`; binary-safe. Blocks until `cap` bytes or the end of the body
- * are there. *nread == 0 means the end of the body. Errors (with *nread 0):
- * FFCGI_EDISCONNECTED, FFCGI_EIO, FFCGI_EPROTOCOL, FFCGI_ESTATE (no current
- * request), FFCGI_EINVAL. */
+ * are there. *nread == 0 means the end of the body. A body that did not end
+ * normally gives its bytes first, then the error (with *nread 0):
+ * FFCGI_EABORTED (the web server aborted the request), FFCGI_EDISCONNECTED
+ * (it closed the connection mid-body), FFCGI_EPROTOCOL (it broke the
+ * protocol), FFCGI_EIO; also FFCGI_ESTATE (no current request),
+ * FFCGI_EINVAL. */
 FFCGI_API int ffcgi_read(ffcgi_request *req, void *buf, size_t cap,
                          size_t *nread);
 

@@ -4,22 +4,30 @@
 
 #include "internal.h"
 
+int ffc_buf_reserve(struct ffc_buf *b, size_t extra)
+{
+    if (extra <= b->cap - b->len)
+        return 0;
+    size_t want = b->len + extra;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < want) {
+        if (cap > ((size_t)-1) / 2)
+            return ffc_fail(FFCGI_ENOMEM, "buffer of %zu bytes too large", want);
+        cap *= 2;
+    }
+    char *grown = realloc(b->data, cap);
+    if (!grown)
+        return ffc_fail(FFCGI_ENOMEM, "cannot grow a buffer to %zu bytes", cap);
+    b->data = grown;
+    b->cap = cap;
+    return 0;
+}
+
 int ffc_buf_append(struct ffc_buf *b, const void *bytes, size_t len)
 {
-    if (len > b->cap - b->len) {
-        size_t want = b->len + len;
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < want) {
-            if (cap > ((size_t)-1) / 2)
-                return ffc_fail(FFCGI_ENOMEM, "buffer of %zu bytes too large", want);
-            cap *= 2;
-        }
-        char *grown = realloc(b->data, cap);
-        if (!grown)
-            return ffc_fail(FFCGI_ENOMEM, "cannot grow a buffer to %zu bytes", cap);
-        b->data = grown;
-        b->cap = cap;
-    }
+    int rc = ffc_buf_reserve(b, len);
+    if (rc < 0)
+        return rc;
     if (len)
         memcpy(b->data + b->len, bytes, len);
     b->len += len;

@@ -26,6 +26,7 @@ const char *ffcgi_strerror(int code)
     case FFCGI_EROLE: return "not possible in the request's role";
     case FFCGI_ERANGE: return "index out of range";
     case FFCGI_EPROTOCOL: return "FastCGI protocol error";
+    case FFCGI_EABORTED: return "the web server aborted the request";
     default: return "unknown error";
     }
 }

@@ -32,6 +32,8 @@ struct ffc_buf {
     size_t cap;
 };
 
+/* Makes room for `extra` more bytes; returns 0 or FFCGI_ENOMEM. */
+int ffc_buf_reserve(struct ffc_buf *b, size_t extra);
 /* Appends `len` bytes; returns 0 or FFCGI_ENOMEM (buffer unchanged then). */
 int ffc_buf_append(struct ffc_buf *b, const void *bytes, size_t len);
 /* Empties the buffer, keeping its memory for reuse. */
@@ -121,6 +123,91 @@ void ffc_sigpipe_hold(struct ffc_sigpipe_guard *g);
 /* Discards a SIGPIPE raised meanwhile by this thread, restores the mask. */
 void ffc_sigpipe_release(struct ffc_sigpipe_guard *g);
 
+/* ---- the connection guard (guard_*.c) ----
+ * libfcgi's record parser crashes on some malformed records and silently
+ * corrupts requests on some legal but unusual ones (README, "Reliability").
+ * So libffcgi looks at every request before libfcgi parses it:
+ *  - DIRECT: the whole request (BEGIN_REQUEST through the end of FCGI_STDIN,
+ *    and of FCGI_DATA for FILTER) is already in the socket, every record is
+ *    one libfcgi handles correctly, and nothing follows it. libfcgi then
+ *    reads the connection itself: the fast path, one peek of overhead.
+ *  - REPLAY: anything else. libffcgi reads the records itself, answers
+ *    management records, refuses what is malformed, and hands libfcgi a
+ *    clean copy of the request through a socketpair; libfcgi's descriptor
+ *    (FCGX_Request.ipcFd) is switched with dup2() between that socketpair,
+ *    for reading, and the connection, for writing the response.
+ * A request handle owns at most one connection. */
+
+enum ffc_conn_mode { FFC_DIRECT, FFC_REPLAY };
+enum ffc_stage { FFC_WAIT_BEGIN, FFC_IN_PARAMS, FFC_IN_STDIN, FFC_IN_DATA, FFC_DONE };
+
+struct ffc_conn {
+    int fd;                  /* the web server connection; -1 if none */
+    int ipc_is_dup;          /* fcgx.ipcFd is a descriptor of its own */
+    enum ffc_conn_mode mode; /* of the current request */
+    struct ffc_buf in;       /* bytes read from fd and not yet processed */
+    size_t in_pos;
+    unsigned char *peek;     /* scratch for the fast-path look at the socket */
+    int pair[2];             /* REPLAY: [0] written by us, [1] read by libfcgi */
+    int libfcgi_on_pair;     /* fcgx.ipcFd currently refers to pair[1] */
+    /* the current request (REPLAY) */
+    enum ffc_stage stage;
+    unsigned id;
+    unsigned role;
+    int keep;                /* FCGI_KEEP_CONN was set */
+    size_t forwarded;        /* content of the current stream given to libfcgi */
+    size_t taken;            /* ... of which libfcgi handed to the app */
+    int stream_ended;        /* the current stream's end was given to libfcgi */
+    int failure;             /* 0, or the FFCGI_E* code the body ended with */
+    struct ffc_buf scratch;  /* params being collected */
+    struct ffc_buf early_data; /* FCGI_DATA sent before the body ended */
+    int early_data_ended;
+};
+
+/* Gets the next request of the connection ready for FCGX_Accept_r(): in
+ * DIRECT mode untouched in the socket, in REPLAY mode as a clean copy in
+ * the socketpair. Returns 0, FFC_DROPPED if the connection ended or broke
+ * the protocol (it is closed then), FFCGI_ESHUTDOWN, or another FFCGI_E*. */
+#define FFC_DROPPED 1
+int ffc_guard_next_request(ffcgi_request *req);
+/* Points libfcgi's descriptor at the request's input (before libfcgi reads)
+ * or at the connection (before it writes). No-op in DIRECT mode. */
+int ffc_guard_for_reading(ffcgi_request *req);
+int ffc_guard_for_writing(ffcgi_request *req);
+/* Before libfcgi reads up to `want` bytes of the current stream: in REPLAY
+ * mode gives libfcgi enough of the stream (or its end) that it will not
+ * block, and returns how many bytes may be asked for (<= want, >= 1). */
+size_t ffc_guard_pump(ffcgi_request *req, size_t want);
+/* After libfcgi handed `n` bytes of the current stream to the app. */
+void ffc_guard_taken(ffcgi_request *req, size_t n);
+/* The FFCGI_E* code the current stream failed with (aborted, cut off,
+ * broken), or 0. */
+int ffc_guard_failure(const ffcgi_request *req);
+/* REPLAY: switches to FCGI_DATA (FILTER) after the body's end. */
+void ffc_guard_start_data(ffcgi_request *req);
+/* REPLAY: reads and discards the rest of the request from the connection,
+ * so a kept-open connection stays in step. */
+void ffc_guard_skip_rest(ffcgi_request *req);
+/* After libfcgi finished the request: empties the socketpair; forgets the
+ * connection if libfcgi closed it. */
+void ffc_guard_after_finish(ffcgi_request *req);
+/* Closes the connection (and libfcgi's descriptor of it). */
+void ffc_guard_close(ffcgi_request *req);
+/* Frees the guard's memory and descriptors. */
+void ffc_guard_release(ffcgi_request *req);
+
+/* guard_scan.c: 1 if window[0..len) is exactly one complete request that
+ * libfcgi parses correctly (see DIRECT above), else 0. */
+int ffc_guard_is_clean_request(const unsigned char *window, size_t len,
+                               struct ffc_buf *scratch);
+
+/* Limits every request is held to (guard_scan.c, guard_replay.c). */
+#define FFC_MAX_PARAM_BYTES (1u << 20)
+#define FFC_MAX_PARAMS 10000
+#define FFC_PEEK_BYTES 16384
+/* 1 if the params stream is well formed and within the limits. */
+int ffc_params_acceptable(const unsigned char *params, size_t len);
+
 /* ---- request (request.c and friends) ---- */
 
 struct ffcgi_request {
@@ -140,6 +227,8 @@ struct ffcgi_request {
     struct ffc_env_table env;
     /* CGI output buffer (stdout) */
     struct ffc_buf cgi_out;
+    /* the web server connection and its guard */
+    struct ffc_conn conn;
 };
 
 /* 0 if req has a current request, else FFCGI_EINVAL (NULL) or FFCGI_ESTATE,

@@ -1,13 +1,14 @@
 /* request.c — the request handle and its lifecycle: accept, finish, free.
  *
- * libffcgi accepts connections itself (wait.c) and hands each one to libfcgi
- * by storing it in FCGX_Request.ipcFd before FCGX_Accept_r(), which then
- * only reads the request from it. The request's listen_sock is -1, so when
- * libfcgi drops a bad connection and would accept a new one itself, its
- * accept() fails at once and control comes back here. */
+ * libffcgi accepts connections itself (wait.c) and looks at each request
+ * before libfcgi parses it (the guard, guard_*.c); it then hands the
+ * connection, or a clean copy of the request, to libfcgi by storing a
+ * descriptor in FCGX_Request.ipcFd before FCGX_Accept_r(), which only reads
+ * the request from it. The request's listen_sock is -1, so when libfcgi
+ * drops a connection and would accept a new one itself, its accept() fails
+ * at once and control comes back here. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -28,6 +29,8 @@ int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv)
     if (!req)
         return ffc_fail(FFCGI_ENOMEM, "cannot allocate a request");
     req->srv = srv;
+    req->conn.fd = -1;
+    req->conn.pair[0] = req->conn.pair[1] = -1;
     FCGX_InitRequest(&req->fcgx, -1, 0);
     *out = req;
     return 0;
@@ -56,7 +59,9 @@ static void drain_input(ffcgi_request *req)
 
 static int finish_fastcgi(ffcgi_request *req)
 {
-    int rc = ffc_send_head(req);
+    int rc = ffc_guard_for_writing(req);
+    if (rc == 0)
+        rc = ffc_send_head(req);
     struct ffc_sigpipe_guard guard;
     ffc_sigpipe_hold(&guard);
     if (rc == 0) {
@@ -64,11 +69,16 @@ static int finish_fastcgi(ffcgi_request *req)
         if (FCGX_GetError(req->fcgx.out) != 0)
             rc = ffc_stream_error(req->fcgx.out, "flushing the response");
     }
-    if (req->fcgx.keepConnection)
-        drain_input(req);
+    if (req->fcgx.keepConnection) {
+        if (req->conn.mode == FFC_DIRECT)
+            drain_input(req); /* only bytes the guard checked are left */
+        else
+            ffc_guard_skip_rest(req);
+    }
     FCGX_SetExitStatus(req->exit_status, req->fcgx.out);
     FCGX_Finish_r(&req->fcgx);
     ffc_sigpipe_release(&guard);
+    ffc_guard_after_finish(req);
     return rc;
 }
 
@@ -93,39 +103,23 @@ int ffcgi_finish(ffcgi_request *req)
     return rc;
 }
 
-static void close_kept_connection(ffcgi_request *req)
-{
-    if (req->fcgx.ipcFd >= 0) {
-        close(req->fcgx.ipcFd);
-        req->fcgx.ipcFd = -1;
-    }
-}
-
-/* Gets a connection with a request waiting on it into req->fcgx.ipcFd. */
-static int wait_for_connection(ffcgi_request *req)
-{
-    if (req->fcgx.ipcFd >= 0) {
-        int rc = ffc_wait_readable(req->srv, req->fcgx.ipcFd);
-        if (rc < 0)
-            close_kept_connection(req);
-        return rc;
-    }
-    int fd = ffc_accept_connection(req->srv);
-    if (fd < 0)
-        return fd;
-    req->fcgx.ipcFd = fd;
-    /* FCGX_Accept_r begins with FCGX_Finish_r, which would close the new
-     * connection if the previous request had not kept its own. */
-    req->fcgx.keepConnection = 1;
-    return 0;
-}
-
 static int accept_fastcgi(ffcgi_request *req)
 {
     for (;;) {
-        int rc = wait_for_connection(req);
+        if (req->conn.fd < 0) {
+            int fd = ffc_accept_connection(req->srv);
+            if (fd < 0)
+                return fd;
+            req->conn.fd = fd;
+        }
+        int rc = ffc_guard_next_request(req);
+        if (rc == FFC_DROPPED)
+            continue;
         if (rc < 0)
             return rc;
+        /* FCGX_Accept_r begins with FCGX_Finish_r, which would close the
+         * connection if the previous request had not kept its own. */
+        req->fcgx.keepConnection = 1;
         struct ffc_sigpipe_guard guard;
         ffc_sigpipe_hold(&guard);
         rc = FCGX_Accept_r(&req->fcgx);
@@ -134,8 +128,9 @@ static int accept_fastcgi(ffcgi_request *req)
             return 0;
         if (rc == LIBFCGI_NOT_INITIALISED)
             return ffc_fail(FFCGI_ESOCKET, "libfcgi is not initialised");
-        /* The connection closed or sent garbage; libfcgi closed it. */
-        close_kept_connection(req);
+        /* libfcgi refused the request and closed its descriptor. */
+        ffc_guard_after_finish(req);
+        ffc_guard_close(req);
     }
 }
 
@@ -160,7 +155,7 @@ void ffcgi_request_free(ffcgi_request *req)
     if (!req)
         return;
     ffcgi_finish(req);
-    close_kept_connection(req);
+    ffc_guard_release(req);
     ffc_env_table_release(&req->env);
     ffc_buf_release(&req->head);
     ffc_buf_release(&req->cgi_out);

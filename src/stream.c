@@ -22,22 +22,31 @@ int ffc_stream_error(FCGX_Stream *stream, const char *what)
     return ffc_fail(FFCGI_EDISCONNECTED, "%s: the connection is closed", what);
 }
 
-/* Reads from libfcgi's input stream in chunks an int can count. */
+/* Reads from libfcgi's input stream in chunks an int can count, the guard
+ * feeding libfcgi first when the request is replayed. */
 static int read_fastcgi(ffcgi_request *req, void *buf, size_t cap, size_t *nread,
                         const char *what)
 {
     size_t got = 0;
-    while (got < cap) {
-        size_t want = cap - got > INT_MAX ? INT_MAX : cap - got;
+    int rc = ffc_guard_for_reading(req);
+    while (rc == 0 && got < cap) {
+        size_t want = ffc_guard_pump(req, cap - got > INT_MAX ? INT_MAX : cap - got);
         int n = FCGX_GetStr((char *)buf + got, (int)want, req->fcgx.in);
-        if (n > 0)
+        if (n > 0) {
             got += (size_t)n;
+            ffc_guard_taken(req, (size_t)n);
+        }
         if ((size_t)n < want)
             break;
     }
     *nread = got;
-    if (got < cap && FCGX_GetError(req->fcgx.in) != 0)
+    if (rc < 0 || got > 0 || cap == 0)
+        return rc;
+    if (FCGX_GetError(req->fcgx.in) != 0)
         return ffc_stream_error(req->fcgx.in, what);
+    int failure = ffc_guard_failure(req);
+    if (failure)
+        return ffc_fail(failure, "%s: %s", what, ffcgi_strerror(failure));
     return 0;
 }
 
@@ -72,6 +81,10 @@ static int body_at_end(ffcgi_request *req)
     FCGX_Stream *in = req->fcgx.in;
     if (FCGX_HasSeenEOF(in) == EOF)
         return 1;
+    int rc = ffc_guard_for_reading(req);
+    if (rc < 0)
+        return rc;
+    ffc_guard_pump(req, 1);
     int c = FCGX_GetChar(in);
     if (c != EOF)
         return FCGX_UnGetChar(c, in) == c ? 0 : ffc_stream_error(in, "peeking at the body");
@@ -92,6 +105,7 @@ int ffcgi_read_data(ffcgi_request *req, void *buf, size_t cap, size_t *nread)
                                      "ffcgi_read_data: read the body to its end before FCGI_DATA");
         if (FCGX_StartFilterData(req->fcgx.in) != 0)
             return ffc_stream_error(req->fcgx.in, "switching to FCGI_DATA");
+        ffc_guard_start_data(req);
         req->data_started = 1;
     }
     return read_fastcgi(req, buf, cap, nread, "reading FCGI_DATA");
@@ -99,16 +113,20 @@ int ffcgi_read_data(ffcgi_request *req, void *buf, size_t cap, size_t *nread)
 
 /* Writes to a libfcgi output stream. SIGPIPE is held only when the bytes
  * do not fit the stream's buffer, i.e. when libfcgi will write(). */
-static int write_fastcgi(FCGX_Stream *stream, const void *buf, size_t len,
-                         const char *what)
+static int write_fastcgi(ffcgi_request *req, FCGX_Stream *stream, const void *buf,
+                         size_t len, const char *what)
 {
     const char *bytes = buf;
     while (len > 0) {
         int chunk = len > INT_MAX ? INT_MAX : (int)len;
         int fits = chunk <= stream->stop - stream->wrNext;
         struct ffc_sigpipe_guard guard = {0, 0};
-        if (!fits)
+        if (!fits) {
+            int rc = ffc_guard_for_writing(req);
+            if (rc < 0)
+                return rc;
             ffc_sigpipe_hold(&guard);
+        }
         int n = FCGX_PutStr(bytes, chunk, stream);
         ffc_sigpipe_release(&guard);
         /* After a failed write libfcgi still accepts bytes that fit its
@@ -125,7 +143,7 @@ int ffc_out_write(ffcgi_request *req, const void *buf, size_t len)
 {
     if (req->is_cgi)
         return ffc_cgi_write(req, STDOUT_FILENO, buf, len);
-    return write_fastcgi(req->fcgx.out, buf, len, "writing the response");
+    return write_fastcgi(req, req->fcgx.out, buf, len, "writing the response");
 }
 
 int ffcgi_write(ffcgi_request *req, const void *buf, size_t len)
@@ -159,7 +177,7 @@ int ffcgi_write_stderr(ffcgi_request *req, const void *buf, size_t len)
         return 0;
     if (req->is_cgi)
         return ffc_cgi_write(req, STDERR_FILENO, buf, len);
-    return write_fastcgi(req->fcgx.err, buf, len, "writing to FCGI_STDERR");
+    return write_fastcgi(req, req->fcgx.err, buf, len, "writing to FCGI_STDERR");
 }
 
 int ffcgi_flush(ffcgi_request *req)
@@ -169,6 +187,8 @@ int ffcgi_flush(ffcgi_request *req)
         return rc;
     if (req->is_cgi)
         return ffc_cgi_flush(req);
+    if ((rc = ffc_guard_for_writing(req)) < 0)
+        return rc;
     struct ffc_sigpipe_guard guard;
     ffc_sigpipe_hold(&guard);
     /* FCGX_FFlush() reports success on a stream that already failed. */

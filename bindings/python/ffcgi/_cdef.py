@@ -22,6 +22,7 @@ enum ffcgi_error {
     FFCGI_EROLE = -13,
     FFCGI_ERANGE = -14,
     FFCGI_EPROTOCOL = -15,
+    FFCGI_EABORTED = -16,
 };
 enum ffcgi_role {
     FFCGI_ROLE_RESPONDER = 1,

@@ -32,6 +32,7 @@ enum ffcgi_error is export (
     FFCGI_EROLE => -13,
     FFCGI_ERANGE => -14,
     FFCGI_EPROTOCOL => -15,
+    FFCGI_EABORTED => -16,
 );
 
 enum ffcgi_role is export (

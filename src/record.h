@@ -1,0 +1,67 @@
+/*
+ * record.h — the FastCGI 1.0 wire format (records, name-value pairs), for
+ * the connection guard, which reads and answers records itself before
+ * libfcgi sees them. Pure functions: no I/O, no allocation.
+ */
+#ifndef FFCGI_RECORD_H
+#define FFCGI_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    FFC_HEADER_LEN = 8,
+    FFC_VERSION_1 = 1,
+    FFC_MAX_CONTENT = 65535,
+};
+
+enum ffc_record_type {
+    FFC_BEGIN_REQUEST = 1,
+    FFC_ABORT_REQUEST = 2,
+    FFC_END_REQUEST = 3,
+    FFC_PARAMS = 4,
+    FFC_STDIN = 5,
+    FFC_STDOUT = 6,
+    FFC_STDERR = 7,
+    FFC_DATA = 8,
+    FFC_GET_VALUES = 9,
+    FFC_GET_VALUES_RESULT = 10,
+    FFC_UNKNOWN_TYPE = 11,
+};
+
+enum ffc_protocol_status {
+    FFC_REQUEST_COMPLETE = 0,
+    FFC_CANT_MPX_CONN = 1,
+    FFC_OVERLOADED = 2,
+    FFC_UNKNOWN_ROLE = 3,
+};
+
+enum { FFC_KEEP_CONN = 1 };
+
+struct ffc_record {
+    unsigned version;
+    unsigned type;
+    unsigned id;
+    size_t content_len;
+    size_t padding_len;
+};
+
+/* Decodes the 8-byte header at p. */
+void ffc_record_decode(const unsigned char *p, struct ffc_record *r);
+/* Encodes a header (version 1) into p[0..7]. content_len <= 65535. */
+void ffc_record_encode(unsigned char *p, unsigned type, unsigned id,
+                       size_t content_len, size_t padding_len);
+/* Bytes the record takes on the wire: header, content and padding. */
+size_t ffc_record_size(const struct ffc_record *r);
+
+/* Walks the name-value pairs of a complete params stream.
+ * ffc_nv_next() returns 1 with the next pair, 0 at the clean end, -1 if a
+ * length runs past the end (a malformed stream). */
+struct ffc_nv_cursor {
+    const unsigned char *p;
+    size_t left;
+};
+int ffc_nv_next(struct ffc_nv_cursor *c, const unsigned char **name, size_t *name_len,
+                const unsigned char **value, size_t *value_len);
+
+#endif
