@@ -1,6 +1,7 @@
 /* guard_replay.c — the guard's protocol logic: choose the fast path or
  * replay a request, answer management records, refuse what libfcgi would
  * mishandle, and feed libfcgi the body as the app reads it. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -268,12 +269,21 @@ static int next_request(ffcgi_request *req)
 {
     struct ffc_conn *c = &req->conn;
     if (ffc_conn_buffered(c) == 0) {
-        int rc = ffc_wait_readable(req->srv, c->fd);
-        if (rc < 0)
-            return rc;
         if (!c->peek && !(c->peek = malloc(FFC_PEEK_BYTES)))
             return ffc_fail(FFCGI_ENOMEM, "cannot allocate the peek buffer");
-        ssize_t n = recv(c->fd, c->peek, FFC_PEEK_BYTES, MSG_PEEK | MSG_DONTWAIT);
+        /* On a fresh connection the request is usually there already; on a
+         * kept one the next request usually is not. */
+        ssize_t n = -1;
+        errno = EAGAIN;
+        if (c->fresh)
+            n = recv(c->fd, c->peek, FFC_PEEK_BYTES, MSG_PEEK | MSG_DONTWAIT);
+        c->fresh = 0;
+        if (n < 0 && errno == EAGAIN) {
+            int rc = ffc_wait_readable(req->srv, c->fd);
+            if (rc < 0)
+                return rc;
+            n = recv(c->fd, c->peek, FFC_PEEK_BYTES, MSG_PEEK | MSG_DONTWAIT);
+        }
         if (n == 0)
             return FFC_DROPPED;
         if (n > 0 && ffc_guard_is_clean_request(c->peek, (size_t)n, &c->scratch))

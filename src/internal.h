@@ -143,6 +143,7 @@ enum ffc_stage { FFC_WAIT_BEGIN, FFC_IN_PARAMS, FFC_IN_STDIN, FFC_IN_DATA, FFC_D
 
 struct ffc_conn {
     int fd;                  /* the web server connection; -1 if none */
+    int fresh;               /* no request was read from it yet */
     int ipc_is_dup;          /* fcgx.ipcFd is a descriptor of its own */
     enum ffc_conn_mode mode; /* of the current request */
     struct ffc_buf in;       /* bytes read from fd and not yet processed */

@@ -111,6 +111,7 @@ static int accept_fastcgi(ffcgi_request *req)
             if (fd < 0)
                 return fd;
             req->conn.fd = fd;
+            req->conn.fresh = 1;
         }
         int rc = ffc_guard_next_request(req);
         if (rc == FFC_DROPPED)
@@ -120,10 +121,9 @@ static int accept_fastcgi(ffcgi_request *req)
         /* FCGX_Accept_r begins with FCGX_Finish_r, which would close the
          * connection if the previous request had not kept its own. */
         req->fcgx.keepConnection = 1;
-        struct ffc_sigpipe_guard guard;
-        ffc_sigpipe_hold(&guard);
+        /* No SIGPIPE guard: the guard answers management records itself,
+         * so libfcgi only reads here. */
         rc = FCGX_Accept_r(&req->fcgx);
-        ffc_sigpipe_release(&guard);
         if (rc == 0)
             return 0;
         if (rc == LIBFCGI_NOT_INITIALISED)
