@@ -70,7 +70,19 @@ enum ffcgi_error {
     FFCGI_EROLE = -13,        /* not possible in this request's role (FCGI_DATA outside FILTER) */
     FFCGI_ERANGE = -14,       /* an index is out of range */
     FFCGI_EPROTOCOL = -15,    /* the web server broke the FastCGI protocol */
-    FFCGI_EABORTED = -16      /* the web server aborted the request (FCGI_ABORT_REQUEST) */
+    FFCGI_EABORTED = -16,     /* the web server aborted the request (FCGI_ABORT_REQUEST) */
+    FFCGI_ELIMIT = -17,       /* the request body is larger than FFCGI_LIMIT_BODY_BYTES */
+    FFCGI_ETIMEDOUT = -18     /* the connection stalled longer than FFCGI_LIMIT_IDLE_MS */
+};
+
+/* Limits a server holds every request to (ffcgi_server_set_limit()). */
+enum ffcgi_limit {
+    FFCGI_LIMIT_PARAM_BYTES = 1, /* bytes of a request's params; default 1 MiB */
+    FFCGI_LIMIT_PARAMS = 2,      /* number of params; default 10000 */
+    FFCGI_LIMIT_BODY_BYTES = 3,  /* bytes of a request body; default 0: no limit */
+    FFCGI_LIMIT_IDLE_MS = 4      /* how long a connection may stall mid-request, leave
+                                  * a response unread, or idle between requests;
+                                  * default 60000; 0: no limit */
 };
 
 /* Roles of a FastCGI request (FastCGI 1.0, section 6). */
@@ -161,6 +173,20 @@ FFCGI_API int ffcgi_server_fd(const ffcgi_server *srv);
  * Safe from any thread and from a signal handler (async-signal-safe).
  * Idempotent; NULL is ignored. */
 FFCGI_API void ffcgi_server_shutdown(ffcgi_server *srv);
+
+/* ffcgi_server_set_limit(): sets one of the FFCGI_LIMIT_* limits of every
+ * request on `srv` (value >= 0; see enum ffcgi_limit for the meaning of 0).
+ * A request whose params exceed their limits never reaches the app: the
+ * library answers it with "Status: 431" and goes on. A body over its limit
+ * makes ffcgi_read() return FFCGI_ELIMIT (the app can still answer, e.g.
+ * 413); a stalled connection makes it return FFCGI_ETIMEDOUT, and an idle
+ * kept-open connection is closed. Set limits before the first accept; they
+ * are read, not locked, by accepting threads. Errors: FFCGI_EINVAL. */
+FFCGI_API int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value);
+
+/* ffcgi_server_limit(): the current value of an FFCGI_LIMIT_* limit, or
+ * FFCGI_EINVAL for a NULL server or an unknown limit. */
+FFCGI_API int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit);
 
 /* ffcgi_server_free(): closes the listener (if owned) and removes the unix
  * socket file it created. All request handles of the server must have been

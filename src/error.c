@@ -27,6 +27,8 @@ const char *ffcgi_strerror(int code)
     case FFCGI_ERANGE: return "index out of range";
     case FFCGI_EPROTOCOL: return "FastCGI protocol error";
     case FFCGI_EABORTED: return "the web server aborted the request";
+    case FFCGI_ELIMIT: return "the request body exceeds the limit";
+    case FFCGI_ETIMEDOUT: return "the web server connection stalled";
     default: return "unknown error";
     }
 }

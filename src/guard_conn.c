@@ -15,14 +15,20 @@
 #define PAIR_BUFFER (1 << 20)
 
 /* Waits until fd is readable; `wakeable` waits also end at shutdown. */
+/* Waits until fd is readable, at most the idle limit (FFCGI_ETIMEDOUT);
+ * `wakeable` waits also end at shutdown. */
 static int wait_input(ffcgi_request *req, int wakeable)
 {
+    int idle_ms = req->srv->limits.idle_ms;
     if (wakeable)
-        return ffc_wait_readable(req->srv, req->conn.fd);
+        return ffc_wait_readable(req->srv, req->conn.fd, idle_ms);
     struct pollfd p = {.fd = req->conn.fd, .events = POLLIN};
-    while (poll(&p, 1, -1) < 0)
+    int n;
+    while ((n = poll(&p, 1, idle_ms)) < 0)
         if (errno != EINTR)
             return ffc_fail_errno(FFCGI_EIO, errno, "poll on the connection");
+    if (n == 0)
+        return ffc_fail(FFCGI_ETIMEDOUT, "no data from the web server for %d ms", idle_ms);
     return 0;
 }
 
@@ -230,11 +236,23 @@ void ffc_guard_close(ffcgi_request *req)
     forget_connection(req);
 }
 
+/* After these the connection is out of step or gone: close it. */
+static int is_fatal(int failure)
+{
+    return failure == FFCGI_EDISCONNECTED || failure == FFCGI_EPROTOCOL ||
+           failure == FFCGI_ETIMEDOUT || failure == FFCGI_EIO;
+}
+
 void ffc_guard_after_finish(ffcgi_request *req)
 {
     struct ffc_conn *c = &req->conn;
     empty_pair(c);
     c->libfcgi_on_pair = 0;
+    if (c->mode == FFC_REPLAY && is_fatal(c->failure)) {
+        c->failure = 0;
+        ffc_guard_close(req);
+        return;
+    }
     if (req->fcgx.ipcFd < 0 && c->fd >= 0) { /* libfcgi closed its descriptor */
         if (c->ipc_is_dup)
             close(c->fd);

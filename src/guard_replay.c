@@ -58,24 +58,57 @@ static void start_request(struct ffc_conn *c, unsigned id, const unsigned char *
     c->role = (unsigned)begin[0] << 8 | begin[1];
     c->keep = begin[2] & FFC_KEEP_CONN;
     c->stage = FFC_IN_PARAMS;
-    c->forwarded = c->taken = 0;
-    c->stream_ended = 0;
+    c->forwarded = c->taken = c->body_bytes = 0;
+    c->stream_ended = c->input_ended = c->discarding = 0;
     c->failure = 0;
     ffc_buf_clear(&c->scratch);
     ffc_buf_clear(&c->early_data);
     c->early_data_ended = 0;
 }
 
-/* Ends the current input stream for libfcgi (it sees an end, not a hang)
- * and remembers why, for the app. */
+/* Gives libfcgi the end of the current stream, once. */
+static void give_end(ffcgi_request *req)
+{
+    struct ffc_conn *c = &req->conn;
+    if (!c->stream_ended)
+        ffc_conn_forward(req, c->stage == FFC_IN_DATA ? FFC_DATA : FFC_STDIN, NULL, 0);
+    c->stream_ended = 1;
+}
+
+/* The body ended abnormally: libfcgi sees an end (not a hang), nothing more
+ * is read from the web server for this request, and the app is told why. */
 static int end_stream(ffcgi_request *req, int failure)
 {
     struct ffc_conn *c = &req->conn;
     c->failure = failure;
-    c->stream_ended = 1;
-    ffc_conn_forward(req, c->stage == FFC_IN_DATA ? FFC_DATA : FFC_STDIN, NULL, 0);
-    c->stage = FFC_DONE;
+    give_end(req);
+    c->input_ended = 1;
     return -1;
+}
+
+/* One record of the current stream's content (or its end). */
+static int take_content(ffcgi_request *req, unsigned type, const unsigned char *content,
+                        size_t len, int forward)
+{
+    struct ffc_conn *c = &req->conn;
+    if (len == 0)
+        c->input_ended = 1;
+    if (!forward || c->discarding)
+        return 0;
+    size_t limit = req->srv->limits.body_bytes;
+    if (type == FFC_STDIN && limit && c->body_bytes + len > limit) {
+        c->failure = FFCGI_ELIMIT;
+        c->discarding = 1; /* the rest is read and dropped at finish */
+        give_end(req);
+        return -1;
+    }
+    if (ffc_conn_forward(req, type, content, len) < 0)
+        return end_stream(req, FFCGI_EIO);
+    c->forwarded += len;
+    if (type == FFC_STDIN)
+        c->body_bytes += len;
+    c->stream_ended = len == 0;
+    return 0;
 }
 
 /* Takes one record of the current request's body phase. `forward`: give
@@ -97,13 +130,8 @@ static int take_body_record(ffcgi_request *req, int forward)
         return 0; /* a stray record of another request */
     }
     unsigned current = c->stage == FFC_IN_DATA ? FFC_DATA : FFC_STDIN;
-    if (r.type == current) {
-        if (forward && ffc_conn_forward(req, current, content, r.content_len) < 0)
-            return end_stream(req, FFCGI_EIO);
-        c->forwarded += r.content_len;
-        c->stream_ended = r.content_len == 0;
-        return 0;
-    }
+    if (r.type == current)
+        return take_content(req, current, content, r.content_len, forward);
     if (r.type == FFC_DATA && c->stage == FFC_IN_STDIN && c->role == FFCGI_ROLE_FILTER) {
         if (c->early_data.len + r.content_len > MAX_EARLY_DATA)
             return end_stream(req, FFCGI_EPROTOCOL);
@@ -147,7 +175,8 @@ void ffc_guard_start_data(ffcgi_request *req)
         return;
     c->stage = FFC_IN_DATA;
     c->forwarded = c->taken = 0;
-    c->stream_ended = c->early_data_ended;
+    c->stream_ended = c->input_ended = c->early_data_ended;
+    c->discarding = 0;
     if (c->early_data.len > 0 && ffc_conn_forward(req, FFC_DATA, c->early_data.data,
                                                   c->early_data.len) == 0)
         c->forwarded = c->early_data.len;
@@ -162,11 +191,11 @@ void ffc_guard_skip_rest(ffcgi_request *req)
     if (c->mode != FFC_REPLAY)
         return;
     while (c->stage == FFC_IN_STDIN || c->stage == FFC_IN_DATA) {
-        if (c->stream_ended) {
-            if (c->stage == FFC_IN_DATA || c->role != FFCGI_ROLE_FILTER)
+        if (c->input_ended) {
+            if (c->stage == FFC_IN_DATA || c->role != FFCGI_ROLE_FILTER || c->failure)
                 break;
             c->stage = FFC_IN_DATA;
-            c->stream_ended = c->early_data_ended;
+            c->input_ended = c->early_data_ended;
             continue;
         }
         if (take_body_record(req, 0) < 0)
@@ -251,12 +280,12 @@ static int replay_head(ffcgi_request *req)
         } else if (r.type != FFC_PARAMS) {
             return FFC_DROPPED; /* the body began before the params ended */
         } else if (r.content_len > 0) {
-            if (over_limit || c->scratch.len + r.content_len > FFC_MAX_PARAM_BYTES)
+            if (over_limit || c->scratch.len + r.content_len > req->srv->limits.param_bytes)
                 over_limit = 1;
             else if ((rc = ffc_buf_append(&c->scratch, content, r.content_len)) < 0)
                 return rc;
         } else if (over_limit || !ffc_params_acceptable((const unsigned char *)c->scratch.data,
-                                                        c->scratch.len)) {
+                                                        c->scratch.len, &req->srv->limits)) {
             if ((rc = refuse_request(req)) != 0)
                 return rc;
         } else {
@@ -279,14 +308,15 @@ static int next_request(ffcgi_request *req)
             n = recv(c->fd, c->peek, FFC_PEEK_BYTES, MSG_PEEK | MSG_DONTWAIT);
         c->fresh = 0;
         if (n < 0 && errno == EAGAIN) {
-            int rc = ffc_wait_readable(req->srv, c->fd);
+            int rc = ffc_wait_readable(req->srv, c->fd, req->srv->limits.idle_ms);
             if (rc < 0)
-                return rc;
+                return rc == FFCGI_ETIMEDOUT ? FFC_DROPPED : rc; /* an idle kept connection */
             n = recv(c->fd, c->peek, FFC_PEEK_BYTES, MSG_PEEK | MSG_DONTWAIT);
         }
         if (n == 0)
             return FFC_DROPPED;
-        if (n > 0 && ffc_guard_is_clean_request(c->peek, (size_t)n, &c->scratch))
+        if (n > 0 && ffc_guard_is_clean_request(c->peek, (size_t)n, &req->srv->limits,
+                                                &c->scratch))
             return ffc_guard_direct(req);
     }
     return replay_head(req);
@@ -295,6 +325,8 @@ static int next_request(ffcgi_request *req)
 int ffc_guard_next_request(ffcgi_request *req)
 {
     int rc = next_request(req);
+    if (rc == FFCGI_ETIMEDOUT)
+        rc = FFC_DROPPED; /* the web server stalled before the request began */
     if (rc == FFC_DROPPED || rc == FFCGI_ESHUTDOWN)
         ffc_guard_close(req);
     return rc;

@@ -3,20 +3,21 @@
  * unusual (padding on BEGIN_REQUEST or on an empty record, management
  * records, other request ids, FCGI_ABORT_REQUEST, an unknown role, params
  * over the limits, bytes after the request) answers no, and the request
- * takes the replay path instead. */
+ * takes the replay path instead, and so does a request over the limits. */
 #include "internal.h"
 #include "record.h"
 
-int ffc_params_acceptable(const unsigned char *params, size_t len)
+int ffc_params_acceptable(const unsigned char *params, size_t len,
+                          const struct ffc_limits *limits)
 {
-    if (len > FFC_MAX_PARAM_BYTES)
+    if (len > limits->param_bytes)
         return 0;
     struct ffc_nv_cursor cursor = {params, len};
     const unsigned char *name, *value;
     size_t name_len, value_len, count = 0;
     int rc;
     while ((rc = ffc_nv_next(&cursor, &name, &name_len, &value, &value_len)) == 1)
-        if (++count > FFC_MAX_PARAMS)
+        if (++count > limits->params)
             return 0;
     return rc == 0;
 }
@@ -28,10 +29,10 @@ static int is_known_role(const unsigned char *body)
 }
 
 int ffc_guard_is_clean_request(const unsigned char *window, size_t len,
-                               struct ffc_buf *scratch)
+                               const struct ffc_limits *limits, struct ffc_buf *scratch)
 {
     struct ffc_record r;
-    size_t pos = 0;
+    size_t pos = 0, body = 0;
     if (len < 2 * FFC_HEADER_LEN)
         return 0;
     ffc_record_decode(window, &r);
@@ -53,12 +54,15 @@ int ffc_guard_is_clean_request(const unsigned char *window, size_t len,
         if (r.content_len > 0) {
             if (expect == FFC_PARAMS && ffc_buf_append(scratch, content, r.content_len) < 0)
                 return 0;
+            body += expect == FFC_STDIN ? r.content_len : 0;
+            if (limits->body_bytes && body > limits->body_bytes)
+                return 0;
             continue;
         }
         if (r.padding_len != 0) /* libfcgi parses such padding as a header */
             return 0;
         if (expect == FFC_PARAMS) {
-            if (!ffc_params_acceptable((const unsigned char *)scratch->data, scratch->len))
+            if (!ffc_params_acceptable((const unsigned char *)scratch->data, scratch->len, limits))
                 return 0;
             expect = FFC_STDIN;
         } else if (expect == FFC_STDIN && filter) {

@@ -63,6 +63,15 @@ void ffc_env_table_release(struct ffc_env_table *t);
 
 enum ffc_server_kind { FFC_SERVER_LISTENER, FFC_SERVER_CGI };
 
+/* The FFCGI_LIMIT_* values of a server (limits.c). */
+struct ffc_limits {
+    size_t param_bytes;
+    size_t params;
+    size_t body_bytes; /* 0: none */
+    int idle_ms;       /* -1: none (poll's "for ever") */
+};
+void ffc_limits_init(struct ffc_limits *l);
+
 struct ffcgi_server {
     enum ffc_server_kind kind;
     int fd;                 /* listening socket; -1 for CGI */
@@ -74,6 +83,7 @@ struct ffcgi_server {
     atomic_int shutting_down;
     atomic_int cgi_request_taken;
     pthread_mutex_t accept_lock; /* one thread of this process polls the listener */
+    struct ffc_limits limits;
 };
 
 /* A parsed listen address (address.c). */
@@ -98,9 +108,10 @@ int ffc_listen_address(struct ffcgi_server *srv, const char *address,
 
 /* ---- waiting (wait.c) ---- */
 
-/* Waits until `fd` is readable or the server shuts down. Returns 0,
- * FFCGI_ESHUTDOWN or FFCGI_ESOCKET (poll failed). */
-int ffc_wait_readable(struct ffcgi_server *srv, int fd);
+/* Waits until `fd` is readable, the server shuts down or timeout_ms pass
+ * (-1: no timeout). Returns 0, FFCGI_ESHUTDOWN, FFCGI_ETIMEDOUT or
+ * FFCGI_ESOCKET (poll failed). */
+int ffc_wait_readable(struct ffcgi_server *srv, int fd, int timeout_ms);
 /* Accepts the next connection on the listener (serialised among the threads
  * of this process). Returns a connected descriptor (close-on-exec), or
  * FFCGI_ESHUTDOWN / FFCGI_ESOCKET. */
@@ -158,8 +169,11 @@ struct ffc_conn {
     int keep;                /* FCGI_KEEP_CONN was set */
     size_t forwarded;        /* content of the current stream given to libfcgi */
     size_t taken;            /* ... of which libfcgi handed to the app */
+    size_t body_bytes;       /* FCGI_STDIN content given to libfcgi so far */
     int stream_ended;        /* the current stream's end was given to libfcgi */
+    int input_ended;         /* the web server's current stream ended */
     int failure;             /* 0, or the FFCGI_E* code the body ended with */
+    int discarding;          /* over the body limit: the rest is read, not given */
     struct ffc_buf scratch;  /* params being collected */
     struct ffc_buf early_data; /* FCGI_DATA sent before the body ended */
     int early_data_ended;
@@ -198,16 +212,15 @@ void ffc_guard_close(ffcgi_request *req);
 void ffc_guard_release(ffcgi_request *req);
 
 /* guard_scan.c: 1 if window[0..len) is exactly one complete request that
- * libfcgi parses correctly (see DIRECT above), else 0. */
+ * libfcgi parses correctly and that is within the limits (see DIRECT
+ * above), else 0. */
 int ffc_guard_is_clean_request(const unsigned char *window, size_t len,
-                               struct ffc_buf *scratch);
+                               const struct ffc_limits *limits, struct ffc_buf *scratch);
 
-/* Limits every request is held to (guard_scan.c, guard_replay.c). */
-#define FFC_MAX_PARAM_BYTES (1u << 20)
-#define FFC_MAX_PARAMS 10000
 #define FFC_PEEK_BYTES 16384
 /* 1 if the params stream is well formed and within the limits. */
-int ffc_params_acceptable(const unsigned char *params, size_t len);
+int ffc_params_acceptable(const unsigned char *params, size_t len,
+                          const struct ffc_limits *limits);
 
 /* ---- request (request.c and friends) ---- */
 

@@ -24,6 +24,7 @@ static int server_alloc(ffcgi_server **out, enum ffc_server_kind kind)
     }
     srv->kind = kind;
     srv->fd = -1;
+    ffc_limits_init(&srv->limits);
     atomic_init(&srv->shutting_down, 0);
     atomic_init(&srv->cgi_request_taken, 0);
     pthread_mutex_init(&srv->accept_lock, NULL);

@@ -13,6 +13,8 @@ int ffc_stream_error(FCGX_Stream *stream, const char *what)
     int err = FCGX_GetError(stream);
     if (err == EPIPE || err == ECONNRESET)
         return ffc_fail_errno(FFCGI_EDISCONNECTED, err, "%s", what);
+    if (err == EAGAIN || err == EWOULDBLOCK)
+        return ffc_fail(FFCGI_ETIMEDOUT, "%s: the web server stopped reading", what);
     if (err > 0)
         return ffc_fail_errno(FFCGI_EIO, err, "%s", what);
     if (err < 0)

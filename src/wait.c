@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -32,9 +33,11 @@ static int poll_with_wake(struct ffcgi_server *srv, int fd, int timeout_ms)
     }
 }
 
-int ffc_wait_readable(struct ffcgi_server *srv, int fd)
+int ffc_wait_readable(struct ffcgi_server *srv, int fd, int timeout_ms)
 {
-    int rc = poll_with_wake(srv, fd, -1);
+    int rc = poll_with_wake(srv, fd, timeout_ms);
+    if (rc == 0)
+        return ffc_fail(FFCGI_ETIMEDOUT, "no data from the web server for %d ms", timeout_ms);
     return rc < 0 ? rc : 0;
 }
 
@@ -67,6 +70,16 @@ static void set_nodelay(int fd)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* A web server that stops reading the response must not hold a worker for
+ * ever: writes fail with EAGAIN after the idle limit. */
+static void set_send_timeout(int fd, int idle_ms)
+{
+    if (idle_ms <= 0)
+        return;
+    struct timeval tv = {idle_ms / 1000, (idle_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
 static int accept_locked(struct ffcgi_server *srv)
 {
     for (;;) {
@@ -76,6 +89,7 @@ static int accept_locked(struct ffcgi_server *srv)
         int fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd >= 0) {
             set_nodelay(fd);
+            set_send_timeout(fd, srv->limits.idle_ms);
             return fd;
         }
         if (is_resource_error(errno)) {

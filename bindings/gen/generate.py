@@ -119,11 +119,11 @@ def python_module(version, abi, enums, handles, functions):
 #  - Returned `const char *` is a Pointer: the strings are borrowed bytes
 #    (an env value, a detail naming a path) that a Str return would decode
 #    as strict UTF-8, dying on anything else; the binding copies and decodes.
-RAKU_PARAMS = {"int": "int32", "size_t": "size_t", "const char*": "Str",
-               "void*": "Blob", "const void*": "Blob", "size_t*": "size_t",
-               "const char**": "CArray[Pointer]"}
+RAKU_PARAMS = {"int": "int32", "int64_t": "int64", "size_t": "size_t",
+               "const char*": "Str", "void*": "Blob", "const void*": "Blob",
+               "size_t*": "size_t", "const char**": "CArray[Pointer]"}
 RAKU_BYTES = {"const char*": "Blob"}
-RAKU_RETURNS = {"int": "int32", "size_t": "size_t", "const char*": "Pointer"}
+RAKU_RETURNS = {"int": "int32", "int64_t": "int64", "size_t": "size_t", "const char*": "Pointer"}
 
 
 def raku_param(c_type, name, handles, next_param):

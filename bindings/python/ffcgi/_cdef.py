@@ -23,6 +23,14 @@ enum ffcgi_error {
     FFCGI_ERANGE = -14,
     FFCGI_EPROTOCOL = -15,
     FFCGI_EABORTED = -16,
+    FFCGI_ELIMIT = -17,
+    FFCGI_ETIMEDOUT = -18,
+};
+enum ffcgi_limit {
+    FFCGI_LIMIT_PARAM_BYTES = 1,
+    FFCGI_LIMIT_PARAMS = 2,
+    FFCGI_LIMIT_BODY_BYTES = 3,
+    FFCGI_LIMIT_IDLE_MS = 4,
 };
 enum ffcgi_role {
     FFCGI_ROLE_RESPONDER = 1,
@@ -43,6 +51,8 @@ int ffcgi_server_inherit(ffcgi_server **out);
 int ffcgi_server_is_cgi(const ffcgi_server *srv);
 int ffcgi_server_fd(const ffcgi_server *srv);
 void ffcgi_server_shutdown(ffcgi_server *srv);
+int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value);
+int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit);
 void ffcgi_server_free(ffcgi_server *srv);
 int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);
 int ffcgi_accept(ffcgi_request *req);

@@ -33,6 +33,15 @@ enum ffcgi_error is export (
     FFCGI_ERANGE => -14,
     FFCGI_EPROTOCOL => -15,
     FFCGI_EABORTED => -16,
+    FFCGI_ELIMIT => -17,
+    FFCGI_ETIMEDOUT => -18,
+);
+
+enum ffcgi_limit is export (
+    FFCGI_LIMIT_PARAM_BYTES => 1,
+    FFCGI_LIMIT_PARAMS => 2,
+    FFCGI_LIMIT_BODY_BYTES => 3,
+    FFCGI_LIMIT_IDLE_MS => 4,
 );
 
 enum ffcgi_role is export (
@@ -56,6 +65,8 @@ sub ffcgi_server_inherit(CArray[ffcgi_server] $out --> int32) is native(&library
 sub ffcgi_server_is_cgi(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_fd(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_shutdown(ffcgi_server $srv) is native(&library) is export { * }
+sub ffcgi_server_set_limit(ffcgi_server $srv, int32 $limit, int64 $value --> int32) is native(&library) is export { * }
+sub ffcgi_server_limit(ffcgi_server $srv, int32 $limit --> int64) is native(&library) is export { * }
 sub ffcgi_server_free(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_request_new(CArray[ffcgi_request] $out, ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_accept(ffcgi_request $req --> int32) is native(&library) is export { * }

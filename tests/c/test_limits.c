@@ -1,0 +1,165 @@
+/* test_limits.c — the per-server limits: params over their byte or count
+ * limit are answered "431" by the library without reaching the app; a body
+ * over its limit gives the app FFCGI_ELIMIT after the bytes within it; a
+ * stalled connection gives FFCGI_ETIMEDOUT mid-body and is closed when idle.
+ * After each, the next request (on the same kept connection where the web
+ * server would reuse it) is served normally. */
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "harness.h"
+
+struct seen {
+    pthread_mutex_t lock;
+    int calls;
+    size_t bytes;
+    int result;
+};
+
+static void count_body(ffcgi_request *req, void *ctx)
+{
+    struct seen *s = ctx;
+    char buf[256];
+    size_t n, total = 0;
+    int rc;
+    while ((rc = ffcgi_read(req, buf, sizeof buf, &n)) == 0 && n > 0)
+        total += n;
+    pthread_mutex_lock(&s->lock);
+    s->calls++;
+    s->bytes = total;
+    s->result = rc;
+    pthread_mutex_unlock(&s->lock);
+    ffcgi_print(req, rc == 0 ? "ok" : "limited");
+}
+
+static struct seen last(struct seen *s)
+{
+    pthread_mutex_lock(&s->lock);
+    struct seen copy = *s;
+    pthread_mutex_unlock(&s->lock);
+    return copy;
+}
+
+static void ask_on(int fd, const fcc_request *r, const char *expect_prefix)
+{
+    fcc_response resp;
+    fcc_response_init(&resp);
+    CHECK_OK(fcc_roundtrip(fd, r, &resp, HARNESS_TIMEOUT_MS));
+    CHECK(resp.got_end);
+    char *text = harness_stdout_text(&resp);
+    CHECK(strncmp(text, expect_prefix, strlen(expect_prefix)) == 0);
+    free(text);
+    fcc_response_free(&resp);
+}
+
+static void params_over_limits(struct harness_app *app, struct seen *s)
+{
+    char big[400];
+    memset(big, 'v', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    fcc_param one = fcc_str_param("BIG", big);
+    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .keep_conn = 1, .params = &one, .n_params = 1,
+                     .stdin_data = "body", .stdin_len = 4};
+    int fd = harness_connect(app);
+    int calls = last(s).calls;
+    ask_on(fd, &r, "Status: 431");
+    fcc_param many[8];
+    for (int i = 0; i < 8; i++)
+        many[i] = fcc_str_param("P", "v");
+    fcc_request r2 = {.id = 2, .role = FCC_RESPONDER, .keep_conn = 1, .params = many, .n_params = 8};
+    ask_on(fd, &r2, "Status: 431");
+    CHECK_INT(last(s).calls, calls); /* the app never saw them */
+    fcc_request fine = {.id = 3, .role = FCC_RESPONDER, .keep_conn = 1};
+    ask_on(fd, &fine, "ok");
+    close(fd);
+}
+
+static void body_over_limit(struct harness_app *app, struct seen *s)
+{
+    unsigned char *body = harness_pattern(5000, 1);
+    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .keep_conn = 1, .stdin_data = body,
+                     .stdin_len = 5000, .stdin_chunk = 300};
+    int fd = harness_connect(app);
+    ask_on(fd, &r, "limited");
+    struct seen after = last(s);
+    CHECK_INT(after.result, FFCGI_ELIMIT);
+    CHECK(after.bytes <= 1000);
+    fcc_request fine = {.id = 2, .role = FCC_RESPONDER, .keep_conn = 1, .stdin_data = "xyz",
+                        .stdin_len = 3};
+    ask_on(fd, &fine, "ok");
+    CHECK_INT(last(s).bytes, 3);
+    close(fd);
+    free(body);
+}
+
+/* 1 if the server closes fd within 10 s. */
+static int closed_by_server(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char byte;
+    return poll(&p, 1, 10000) == 1 && read(fd, &byte, 1) <= 0;
+}
+
+static void stalls(struct harness_app *app, struct seen *s)
+{
+    /* stalled before the request began: the connection is closed */
+    int fd = harness_connect(app);
+    fcc_buf b = FCC_BUF_INIT;
+    unsigned char begin[8] = {0, FCC_RESPONDER, 0};
+    fcc_put_record(&b, FCC_BEGIN_REQUEST, 1, begin, sizeof begin, 0);
+    CHECK_OK(fcc_write_all(fd, b.data, b.len));
+    CHECK(closed_by_server(fd));
+    close(fd);
+
+    /* stalled mid-body: the app's read times out */
+    fd = harness_connect(app);
+    fcc_put_record(&b, FCC_PARAMS, 1, NULL, 0, 0);
+    fcc_put_record(&b, FCC_STDIN, 1, "partial", 7, 0);
+    CHECK_OK(fcc_write_all(fd, b.data, b.len));
+    fcc_buf_free(&b);
+    fcc_response resp;
+    fcc_response_init(&resp);
+    CHECK_OK(fcc_read_response(fd, 1, &resp, HARNESS_TIMEOUT_MS));
+    fcc_response_free(&resp);
+    CHECK_INT(last(s).result, FFCGI_ETIMEDOUT);
+    CHECK_INT(last(s).bytes, 7);
+    close(fd);
+
+    /* a kept connection left idle is closed */
+    fd = harness_connect(app);
+    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .keep_conn = 1};
+    ask_on(fd, &r, "ok");
+    CHECK(closed_by_server(fd));
+    close(fd);
+}
+
+int main(void)
+{
+    struct seen s = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+    struct harness_app app;
+    harness_start(&app, count_body, &s, 1);
+    ffcgi_server *srv = app.srv;
+    CHECK_INT(ffcgi_server_limit(srv, FFCGI_LIMIT_PARAM_BYTES), 1 << 20);
+    CHECK_INT(ffcgi_server_limit(srv, FFCGI_LIMIT_PARAMS), 10000);
+    CHECK_INT(ffcgi_server_limit(srv, FFCGI_LIMIT_BODY_BYTES), 0);
+    CHECK_INT(ffcgi_server_limit(srv, FFCGI_LIMIT_IDLE_MS), 60000);
+    CHECK_INT(ffcgi_server_set_limit(srv, 99, 1), FFCGI_EINVAL);
+    CHECK_INT(ffcgi_server_set_limit(srv, FFCGI_LIMIT_PARAMS, -1), FFCGI_EINVAL);
+    CHECK_INT(ffcgi_server_set_limit(NULL, FFCGI_LIMIT_PARAMS, 1), FFCGI_EINVAL);
+    CHECK_INT(ffcgi_server_limit(srv, 99), FFCGI_EINVAL);
+    CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_PARAM_BYTES, 300));
+    CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_PARAMS, 5));
+    CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_BODY_BYTES, 1000));
+    CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_IDLE_MS, 300));
+    CHECK_INT(ffcgi_server_limit(srv, FFCGI_LIMIT_IDLE_MS), 300);
+
+    params_over_limits(&app, &s);
+    body_over_limit(&app, &s);
+    stalls(&app, &s);
+    harness_stop(&app);
+    puts("ok");
+    return 0;
+}
