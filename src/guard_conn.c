@@ -72,8 +72,8 @@ int ffc_conn_next_record(ffcgi_request *req, int wakeable, struct ffc_record *r,
     struct ffc_conn *c = &req->conn;
     for (;;) {
         size_t have = ffc_conn_buffered(c);
-        const unsigned char *p = (const unsigned char *)c->in.data + c->in_pos;
         if (have >= FFC_HEADER_LEN) {
+            const unsigned char *p = (const unsigned char *)c->in.data + c->in_pos;
             ffc_record_decode(p, r);
             if (r->version != FFC_VERSION_1)
                 return FFC_DROPPED; /* no way to find the next record */
@@ -148,7 +148,8 @@ int ffc_conn_forward(ffcgi_request *req, unsigned type, const void *content, siz
         if (n != (ssize_t)want)
             return ffc_fail_errno(FFCGI_EIO, n < 0 ? errno : EAGAIN,
                                   "copying the request for libfcgi");
-        p += chunk;
+        if (chunk) /* p may be NULL for an empty record */
+            p += chunk;
         len -= chunk;
     } while (len > 0);
     return 0;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ pid_t process_start(char *const argv[], const struct child_setup *setup)
     CHECK(pid >= 0);
     if (pid > 0)
         return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a test that died */
     if (setup->listen_fd >= 0)
         move_fd(setup->listen_fd, setup->listen_fd_target);
     if (setup->stdin_fd >= 0)

@@ -158,7 +158,7 @@ static int get_values_repeated(void)
     int fd = fcc_connect(address);
     EXPECT(fd >= 0);
     EXPECT(fcc_write_all(fd, b.data, b.len) == 0);
-    fcc_record rec;
+    fcc_record rec = {0};
     int rc = fcc_read_record(fd, &rec, TIMEOUT_MS);
     close(fd);
     fcc_buf_free(&nv);

@@ -104,11 +104,11 @@ static void expect_detection(int fd0, int fastcgi)
     CHECK(pid >= 0);
     if (pid == 0) {
         dup2(fd0, 0);
-        ffcgi_server *srv;
+        ffcgi_server *srv = NULL;
         int ok = ffcgi_is_fastcgi() == fastcgi && ffcgi_server_inherit(&srv) == 0 &&
                  ffcgi_server_is_cgi(srv) == !fastcgi && ffcgi_server_fd(srv) == (fastcgi ? 0 : -1);
         if (ok && !fastcgi) {
-            ffcgi_request *req;
+            ffcgi_request *req = NULL;
             ok = ffcgi_request_new(&req, srv) == 0 && ffcgi_accept(req) == 0 &&
                  ffcgi_request_role(req) == FFCGI_ROLE_RESPONDER && ffcgi_request_id(req) == 0 &&
                  ffcgi_accept(req) == FFCGI_ESHUTDOWN;

@@ -54,7 +54,7 @@ static void client_vanishes(struct harness_app *app)
     int fd = harness_connect(app);
     fcc_request r = {.id = 1, .role = FCC_RESPONDER};
     CHECK_OK(fcc_send_request(fd, &r));
-    fcc_record rec;
+    fcc_record rec = {0};
     CHECK_OK(fcc_read_record(fd, &rec, HARNESS_TIMEOUT_MS)); /* the response began */
     fcc_record_free(&rec);
     close(fd);
