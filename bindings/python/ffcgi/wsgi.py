@@ -1,0 +1,729 @@
+"""ffcgi.wsgi: a threaded PEP 3333 (WSGI 1.0.1) server on FastCGI.
+
+    from ffcgi.wsgi import serve
+    serve(application, "/run/app.sock", threads=4)
+
+or from the command line:
+
+    python3 -m ffcgi.wsgi MODULE[:APP] --socket ADDRESS [--threads N]
+
+MODULE is a dotted module name (``myproject.wsgi``) or a file path
+(``examples/echo_wsgi.py``); APP is the attribute holding the WSGI callable
+(dotted for nested objects), ``application`` by default. Without --socket the
+listener is inherited (systemd, or fd 0 from spawn-fcgi / Apache mod_fcgid),
+or the process answers one request as plain CGI (``wsgi.run_once`` is then
+true). bindings/python/WSGI.md explains deployment behind nginx and Apache.
+
+The environ. Every FastCGI param becomes a native string decoded as
+latin-1, so ``value.encode("latin-1")`` gives back exactly the bytes the web
+server sent (PEP 3333's "bytes as unicode"; UTF-8 paths reach the app as
+mojibake that ``.encode("latin-1").decode("utf-8")`` repairs, as every WSGI
+framework does). For a repeated name the first value counts. On top of the
+params, only what PEP 3333 requires is changed:
+
+- ``HTTP_CONTENT_TYPE`` / ``HTTP_CONTENT_LENGTH`` (nginx sends the request
+  headers again) are removed; their values are used for CONTENT_TYPE /
+  CONTENT_LENGTH only when those are missing. A CONTENT_LENGTH that is
+  neither empty nor a decimal number is removed; without a (non-empty) one
+  the body ends where FCGI_STDIN ends.
+- REQUEST_METHOD, SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL and QUERY_STRING
+  get a default when the web server did not send them ("GET", "localhost",
+  "80" or "443", "HTTP/1.0", "").
+- SCRIPT_NAME and PATH_INFO follow the rule of :func:`split_path`.
+- ``ffcgi.params`` holds the params exactly as received: a tuple of
+  (name, value) bytes pairs, in order, repeated names included.
+- ``ffcgi.stdin`` reads FCGI_STDIN to its very end, whatever CONTENT_LENGTH
+  says (``wsgi.input`` stops at CONTENT_LENGTH); both read the same stream,
+  so an app reads one or the other.
+
+The response. ``start_response`` validates the status ("NNN Reason", code
+100..599, a reason of at most 127 latin-1 characters, possibly empty: then the
+standard phrase is sent) and the headers (a list of (str, str) tuples; names
+are HTTP tokens, values latin-1 without control characters, no hop-by-hop
+headers, no "Status"). Nothing is sent before the first non-empty body chunk
+(or the end of the response), so a later ``start_response(..., exc_info)``
+can still replace the head; each chunk is flushed to the web server before
+the next one is asked for. A Content-Length the app sets is a cap: the
+server sends no more, stops iterating when it is reached, and logs a short
+response. ``close()`` of the returned iterable is always called.
+
+Failures. An exception from the app is written, with its traceback, to
+``wsgi.errors`` (the web server's error log); if nothing was sent yet the
+answer becomes a plain 500. A web server that went away (the client left)
+closes the iterable and the worker goes on with the next request.
+"""
+import argparse
+import importlib
+import importlib.util
+import logging
+import os
+import re
+import sys
+import traceback
+from types import TracebackType
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
+                    Type, Union)
+
+from ._lib import lib
+from .errors import Error
+from .request import Request
+from .server import Server
+from .serving import serve_on as _serve_handler_on
+
+__all__ = ["ErrorStream", "FileWrapper", "InputStream", "WSGIHandler", "load_app", "main", "run",
+           "serve", "serve_on", "split_path"]
+
+ExcInfo = Tuple[Type[BaseException], BaseException, Optional[TracebackType]]
+OptExcInfo = Union[ExcInfo, Tuple[None, None, None]]
+Environ = Dict[str, Any]
+Headers = List[Tuple[str, str]]
+Write = Callable[[bytes], None]
+StartResponse = Callable[..., Write]
+Application = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+log = logging.getLogger("ffcgi.wsgi")
+
+_CHUNK = 65536  # wsgi.file_wrapper blocks
+_READ_MAX = 1 << 20  # most bytes asked of the web server at once
+_LINE_CHUNK = 8192
+# RFC 9110 token: what a header name may be.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+# PEP 3333: header values (and the status) hold no control characters.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_STATUS = re.compile(r"([1-5][0-9][0-9]) (.*)\Z", re.DOTALL)
+_REASON_MAX = 127  # bytes libffcgi keeps for a reason phrase
+_HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                         "te", "trailer", "trailers", "transfer-encoding", "upgrade"))
+# The client is gone: the web server closed the connection, cut it off,
+# aborted the request or stalled past the server's idle limit.
+_GONE_CODES = frozenset((lib.FFCGI_EDISCONNECTED, lib.FFCGI_EIO, lib.FFCGI_EPROTOCOL,
+                         lib.FFCGI_EABORTED, lib.FFCGI_ETIMEDOUT))
+_TRUE = frozenset(("on", "1", "yes", "true"))
+_DEFAULTS = (("REQUEST_METHOD", "GET"), ("SERVER_NAME", "localhost"),
+             ("SERVER_PROTOCOL", "HTTP/1.0"), ("QUERY_STRING", ""))
+
+
+# -- wsgi.input, wsgi.errors, wsgi.file_wrapper ---------------------------------
+
+
+class InputStream:
+    """``wsgi.input``: the request body, streamed from FCGI_STDIN.
+
+    Nothing is read before the app asks. With a CONTENT_LENGTH the stream
+    ends there (nothing past it is ever read from the web server, not even
+    read-ahead); without one (absent, empty or malformed) it ends where
+    FCGI_STDIN ends. Reading at the end gives b"", as for a file.
+    """
+
+    def __init__(self, raw: Any, length: Optional[int]) -> None:
+        self._raw = raw  # has readinto(buffer) -> int, 0 at the end
+        self._left = length
+        self._buffer = b""  # read ahead by readline only, within the limit
+        self._pos = 0  # where the unread part of _buffer starts
+
+    def _fetch(self, size: int) -> bytes:
+        """Up to ``size`` new bytes from the web server (fewer only at the end)."""
+        if self._left is not None:
+            size = min(size, self._left)
+        if size <= 0:
+            return b""
+        chunk = bytearray(size)
+        count = self._raw.readinto(chunk)
+        if self._left is not None:
+            self._left -= count
+        del chunk[count:]
+        return bytes(chunk)
+
+    def _take(self, size: int) -> bytes:
+        data = self._buffer[self._pos:self._pos + size]
+        self._pos += len(data)
+        return data
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        """Up to ``size`` bytes (fewer only at the end); everything left if
+        ``size`` is None or negative."""
+        want = None if size is None or size < 0 else size
+        first = self._take(len(self._buffer) - self._pos if want is None else want)
+        parts, have = [first], len(first)
+        while want is None or have < want:
+            chunk = self._fetch(_READ_MAX if want is None else min(_READ_MAX, want - have))
+            if not chunk:
+                break
+            parts.append(chunk)
+            have += len(chunk)
+        return first if len(parts) == 1 else b"".join(parts)
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        """One line, up to and including b"\\n" (at most ``size`` bytes)."""
+        limit = None if size is None or size < 0 else size
+        scan = self._pos
+        while True:
+            end = self._buffer.find(b"\n", scan) + 1
+            have = len(self._buffer) - self._pos
+            if end or (limit is not None and have >= limit):
+                break
+            want = max(_LINE_CHUNK, have)  # doubling: long lines cost linear time
+            chunk = self._fetch(want if limit is None else min(want, limit - have))
+            if not chunk:
+                break
+            self._buffer, self._pos, scan = self._buffer[self._pos:] + chunk, 0, have
+        count = end - self._pos if end else len(self._buffer) - self._pos
+        return self._take(count if limit is None else min(count, limit))
+
+    def readlines(self, hint: int = -1) -> List[bytes]:
+        """The remaining lines (stops once ``hint`` bytes were read, if > 0)."""
+        lines: List[bytes] = []
+        total = 0
+        for line in self:
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+
+class ErrorStream:
+    """``wsgi.errors``: text written here goes to FCGI_STDERR, which the web
+    server writes to its error log. Once the request is over (or the web
+    server is gone) the text goes to the ``ffcgi.wsgi`` logger instead."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def write(self, text: str) -> int:
+        """Writes ``text`` (UTF-8 encoded); returns its length."""
+        if not isinstance(text, str):
+            raise TypeError(f"wsgi.errors.write() takes str, not {type(text).__name__}")
+        try:
+            self._request.stderr(text.encode("utf-8", "backslashreplace"))
+        except Error:
+            log.warning("%s", text.rstrip("\n"))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        """Writes every string of ``lines``."""
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Sends what was written so far to the web server now."""
+        # Safe at any time: the response head is handed to libffcgi only
+        # right before the first body byte, so nothing of it leaves early.
+        try:
+            self._request.flush()
+        except Error:
+            pass
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: iterates over a file-like object in blocks and
+    closes it when the server closes the response."""
+
+    def __init__(self, filelike: Any, block_size: int = _CHUNK) -> None:
+        self.filelike = filelike
+        self.block_size = block_size
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            block = self.filelike.read(self.block_size)
+            if not block:
+                return
+            yield block
+
+
+# -- the environ -----------------------------------------------------------------
+
+
+def _mount_prefix(script_name: Optional[str]) -> Optional[str]:
+    """The normalised mount prefix: "" for the root, "/app" (no trailing
+    slash), as a latin-1 native string like the environ's."""
+    if script_name is None:
+        return None
+    prefix = script_name.encode("utf-8").decode("latin-1").rstrip("/")
+    if prefix and not prefix.startswith("/"):
+        raise ValueError(f"script_name must be empty or start with '/': {script_name!r}")
+    return prefix
+
+
+def split_path(script_name: Optional[str], path_info: Optional[str],
+               mount: Optional[str] = None) -> Tuple[str, str]:
+    """SCRIPT_NAME and PATH_INFO for the app, from what the web server sent
+    (None: not sent) and the mount prefix (``serve(script_name=...)``).
+
+    - With a mount prefix (``""`` is the root, ``"/app"``): the request path
+      is SCRIPT_NAME + PATH_INFO as sent; SCRIPT_NAME becomes the prefix and
+      PATH_INFO the rest. A path outside the prefix is passed whole as
+      PATH_INFO with an empty SCRIPT_NAME.
+    - Without one, PATH_INFO sent (even empty) means the web server split
+      the path (Apache mod_fcgid, nginx with fastcgi_split_path_info): both
+      are kept. PATH_INFO not sent means it did not split (nginx's stock
+      fastcgi_params send the whole path as SCRIPT_NAME): SCRIPT_NAME is
+      then taken as the path, PATH_INFO = SCRIPT_NAME and SCRIPT_NAME = "".
+    - A SCRIPT_NAME ending in "/" gives that slash to PATH_INFO (PEP 3333:
+      SCRIPT_NAME is "" for the root, never "/").
+    """
+    if mount is not None:
+        full = (script_name or "") + (path_info or "")
+        if full == mount or full.startswith(mount + "/"):
+            script, path = mount, full[len(mount):]
+        else:
+            script, path = "", full
+    elif path_info is None:
+        script, path = "", script_name or ""
+    else:
+        script, path = script_name or "", path_info
+    if script.endswith("/"):
+        kept = script.rstrip("/")
+        script, path = kept, script[len(kept):] + path
+    return script, path
+
+
+def _decimal(text: str) -> Optional[int]:
+    """The value of a Content-Length: ASCII digits only, else None."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+# -- the response ----------------------------------------------------------------
+
+
+def _check_status(status: Any) -> Tuple[int, Optional[str]]:
+    if type(status) is not str:  # noqa: E721 - PEP 3333 wants the native str type
+        raise TypeError(f"the status must be a str, not {type(status).__name__}")
+    match = _STATUS.match(status)
+    if not match:
+        raise ValueError(f"the status must be 'NNN Reason' with NNN in 100..599: {status!r}")
+    reason = match.group(2)
+    if _CONTROL.search(reason):
+        raise ValueError(f"the status holds a control character: {status!r}")
+    try:
+        encoded = reason.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"the status is not latin-1: {status!r}") from None
+    if len(encoded) > _REASON_MAX:
+        raise ValueError(f"the reason phrase is longer than {_REASON_MAX} bytes: {status!r}")
+    return int(match.group(1)), reason or None
+
+
+def _check_headers(headers: Any) -> Headers:
+    if type(headers) is not list:  # noqa: E721 - PEP 3333: "a Python list"
+        raise TypeError(f"the headers must be a list, not {type(headers).__name__}")
+    checked = []
+    for item in headers:
+        if type(item) is not tuple or len(item) != 2:  # noqa: E721
+            raise TypeError(f"each header must be a (name, value) tuple: {item!r}")
+        name, value = item
+        if type(name) is not str or type(value) is not str:  # noqa: E721
+            raise TypeError(f"header names and values must be str: {item!r}")
+        if not _TOKEN.match(name):
+            raise ValueError(f"the header name {name!r} is not an HTTP token")
+        if name.lower() in _HOP_BY_HOP:
+            raise ValueError(f"{name!r} is a hop-by-hop header: the web server handles it")
+        if name.lower() == "status":
+            raise ValueError("'Status' is not a header: pass the status to start_response")
+        if _CONTROL.search(value):
+            raise ValueError(f"the value of header {name!r} holds a control character: {value!r}")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"the value of header {name!r} is not latin-1: {value!r}") from None
+        checked.append((name, value))
+    return checked
+
+
+class _Response:
+    """The response side of one request: start_response, write() and the
+    sending of the body, following PEP 3333's rules."""
+
+    def __init__(self, request: Request, environ: Environ) -> None:
+        self.request = request
+        self.environ = environ
+        self.code: Optional[int] = None
+        self.reason: Optional[str] = None
+        self.headers: Headers = []
+        self.head_sent = False
+        self.content_length: Optional[int] = None
+        self.sent = 0
+        self.gone = False  # the web server went away while sending
+
+    def start_response(self, status: str, headers: Headers,
+                       exc_info: Optional[OptExcInfo] = None) -> Write:
+        """PEP 3333's start_response: records the status and headers, which are
+        sent with the first non-empty body chunk. With ``exc_info`` it may
+        replace them as long as nothing was sent; once the head was sent, it
+        re-raises the exception of ``exc_info``."""
+        if exc_info is not None and exc_info[0] is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])  # type: ignore[union-attr]
+            finally:
+                exc_info = None  # no reference cycle through the traceback
+        elif self.code is not None:
+            raise RuntimeError("start_response() was called already; pass exc_info to replace "
+                               "the status and headers after an error")
+        code, reason = _check_status(status)
+        checked = _check_headers(headers)
+        self.code, self.reason, self.headers = code, reason, checked
+        lengths = [value for name, value in checked if name.lower() == "content-length"]
+        self.content_length = _decimal(lengths[0]) if lengths else None
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """PEP 3333's write() callable: sends ``data`` at once (the head
+        first). Raises ValueError beyond the app's own Content-Length."""
+        if self.code is None:
+            raise RuntimeError("write() was called before start_response()")
+        if not self.send(data):
+            raise ValueError(f"write() past the Content-Length of {self.content_length} bytes")
+        self.flush()
+
+    def send(self, data: bytes) -> bool:
+        """Queues one body chunk (the head first if it has not gone yet).
+        False if the Content-Length the app set is reached (the rest of the
+        chunk is dropped)."""
+        if not isinstance(data, bytes):
+            raise TypeError(f"the response body must be bytes, not {type(data).__name__}")
+        if not data:
+            return True
+        if self.code is None:
+            raise RuntimeError("the app sent body data before calling start_response()")
+        room = None if self.content_length is None else self.content_length - self.sent
+        if room is not None and len(data) > room:
+            self._transmit(data[:room])
+            return False
+        self._transmit(data)
+        return True
+
+    def _transmit(self, data: bytes) -> None:
+        try:
+            self.send_head()
+            if data:
+                self.request.write(data)
+                self.sent += len(data)
+        except Error as error:
+            self.gone = self.gone or _client_gone(error)
+            raise
+
+    def flush(self) -> None:
+        """Hands what was queued to the web server."""
+        try:
+            self.request.flush()
+        except Error as error:
+            self.gone = self.gone or _client_gone(error)
+            raise
+
+    def send_head(self) -> None:
+        """Queues the status and headers in libffcgi (once); libffcgi sends
+        them before the first body byte, or when the request finishes."""
+        if self.head_sent:
+            return
+        if self.code is None:
+            raise RuntimeError("the app returned without calling start_response()")
+        self.head_sent = True
+        self.request.status(self.code, self.reason)
+        self.request.header(self.headers)
+
+    def send_iterable(self, result: Iterable[bytes]) -> None:
+        """Sends every chunk of ``result``, each one handed to the web server
+        before the next is asked for; stops at the app's Content-Length."""
+        # The last item of a list leaves with the end of the request instead.
+        last = len(result) - 1 if isinstance(result, (list, tuple)) else -1
+        for index, chunk in enumerate(result):
+            if not self.send(chunk):
+                return
+            if chunk and index != last:
+                self.flush()
+
+    def complete(self) -> None:
+        """After the last chunk: sends the head if no body came, and reports
+        a body shorter than the app's Content-Length."""
+        self.send_head()
+        if self.content_length is not None and self.sent < self.content_length and \
+                self.environ.get("REQUEST_METHOD") != "HEAD" and \
+                self.code not in (204, 304) and not 100 <= (self.code or 0) < 200:
+            self.environ["wsgi.errors"].write(
+                f"ffcgi.wsgi: {self.environ.get('PATH_INFO', '')}: the app sent {self.sent} bytes "
+                f"of its Content-Length of {self.content_length}\n")
+
+    def fail(self, error: BaseException) -> None:
+        """After an exception from the app: the traceback to wsgi.errors and,
+        if nothing was sent, a plain 500 (413 if the body was over the
+        server's limit and the app let that error through)."""
+        if self.gone or _client_gone(error):
+            log.info("the web server went away during %s %s: %s",
+                     self.environ.get("REQUEST_METHOD"), self.environ.get("PATH_INFO"), error)
+            return
+        too_large = isinstance(error, Error) and error.code == lib.FFCGI_ELIMIT
+        if too_large:  # the server's body limit (Server limits): not the app's fault
+            self.environ["wsgi.errors"].write(f"ffcgi.wsgi: {error}\n")
+        else:
+            self.environ["wsgi.errors"].write(
+                "".join(traceback.format_exception(type(error), error, error.__traceback__)))
+        if self.head_sent:
+            return  # the client gets a truncated body; nothing else can be told
+        self.code, self.reason = (413, None) if too_large else (500, None)
+        self.headers = [("Content-Type", "text/plain; charset=utf-8")]
+        try:
+            self._transmit(b"413 Content Too Large\n" if too_large
+                           else b"500 Internal Server Error\n")
+        except Error:
+            pass  # gone meanwhile; serve_on still finishes the request
+
+
+def _client_gone(error: BaseException) -> bool:
+    """True for the errors that mean the web server (the client) went away."""
+    return isinstance(error, Error) and error.code in _GONE_CODES
+
+
+def _close(result: Iterable[bytes]) -> Optional[BaseException]:
+    """Calls ``result.close()`` if it has one; returns what it raised."""
+    close = getattr(result, "close", None)
+    if close is None:
+        return None
+    try:
+        close()
+    except Exception as error:  # reported like an error of the app
+        return error
+    return None
+
+
+# -- the server --------------------------------------------------------------------
+
+
+class WSGIHandler:
+    """A request handler for ffcgi.serve_on() that runs a WSGI application:
+    one call per FastCGI request, on the worker thread that accepted it."""
+
+    def __init__(self, app: Application, *, multithread: bool = False,
+                 multiprocess: bool = False, run_once: bool = False,
+                 script_name: Optional[str] = None) -> None:
+        self.app = app
+        self.mount = _mount_prefix(script_name)
+        self.base: Environ = {
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": bool(multithread),
+            "wsgi.multiprocess": bool(multiprocess),
+            "wsgi.run_once": bool(run_once),
+            "wsgi.file_wrapper": FileWrapper,
+            # The stream ends by itself (at CONTENT_LENGTH or at the end of
+            # FCGI_STDIN), so an app may read it to b"" (Werkzeug honours this).
+            "wsgi.input_terminated": True,
+        }
+
+    def environ(self, request: Request) -> Environ:
+        """The PEP 3333 environ of ``request`` (see the module docstring)."""
+        params = request.params
+        environ: Environ = {}
+        for name, value in params:
+            environ.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        for cgi_name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            value = environ.pop("HTTP_" + cgi_name, None)
+            if value is not None:
+                environ.setdefault(cgi_name, value)
+        length = _decimal(environ.get("CONTENT_LENGTH", ""))
+        if length is None and environ.get("CONTENT_LENGTH"):
+            del environ["CONTENT_LENGTH"]  # malformed: as if absent
+        https = environ.get("HTTPS", "").lower() in _TRUE or \
+            environ.get("REQUEST_SCHEME", "").lower() == "https"
+        for name, default in _DEFAULTS:
+            environ.setdefault(name, default)
+        environ.setdefault("SERVER_PORT", "443" if https else "80")
+        environ["SCRIPT_NAME"], environ["PATH_INFO"] = split_path(
+            environ.get("SCRIPT_NAME"), environ.get("PATH_INFO"), self.mount)
+        environ.update(self.base)
+        environ["wsgi.url_scheme"] = "https" if https else "http"
+        raw = request.body.raw  # unbuffered: no read-ahead past CONTENT_LENGTH
+        environ["wsgi.input"] = InputStream(raw, length)
+        environ["ffcgi.stdin"] = InputStream(raw, None)
+        environ["wsgi.errors"] = ErrorStream(request)
+        environ["ffcgi.params"] = params
+        return environ
+
+    def __call__(self, request: Request) -> None:
+        environ = self.environ(request)
+        response = _Response(request, environ)
+        failure: Optional[BaseException] = None
+        result: Optional[Iterable[bytes]] = None
+        try:
+            result = self.app(environ, response.start_response)
+            response.send_iterable(result)
+        except Exception as error:
+            failure = error
+        if result is not None:
+            closing = _close(result)
+            failure = failure or closing
+            if closing is not None and closing is not failure:
+                environ["wsgi.errors"].write("".join(traceback.format_exception(
+                    type(closing), closing, closing.__traceback__)))
+        try:
+            if failure is None:
+                response.complete()
+        except Exception as error:
+            failure = error
+        if failure is not None:
+            response.fail(failure)
+
+
+def serve_on(server: Server, app: Application, *, threads: int = 1,
+             script_name: Optional[str] = None, multiprocess: bool = False,
+             handle_signals: bool = True) -> None:
+    """Serves the WSGI ``app`` on an open ``server`` with ``threads`` worker
+    threads until it is shut down (SIGTERM/SIGINT with ``handle_signals``,
+    from the main thread), then closes the server. In-flight requests finish
+    first. ``script_name`` is the mount prefix (see split_path);
+    ``multiprocess`` is what wsgi.multiprocess says (true when several
+    processes serve the same app, e.g. under mod_fcgid)."""
+    handler = WSGIHandler(app, multithread=threads > 1, multiprocess=multiprocess,
+                          run_once=server.is_cgi, script_name=script_name)
+    _serve_handler_on(server, handler, threads=threads, handle_signals=handle_signals)
+
+
+def serve(app: Application, address: Optional[str] = None, *, threads: int = 1,
+          backlog: int = 0, mode: Optional[int] = None, script_name: Optional[str] = None,
+          multiprocess: bool = False, handle_signals: bool = True) -> None:
+    """Serves the WSGI ``app`` until SIGTERM/SIGINT.
+
+    ``address``: a unix socket path (``"/run/app.sock"``, ``"unix:/path"``)
+    or ``"127.0.0.1:9000"`` / ``"[::1]:9000"``; None serves what the parent
+    handed over (systemd, fd 0) or answers one request as plain CGI.
+    ``threads``: requests served at once (wsgi.multithread is true iff > 1).
+    ``backlog`` and ``mode`` (the unix socket's file mode) as for Server().
+    ``script_name``: the mount prefix ("" for the root, "/app"); None trusts
+    the web server's SCRIPT_NAME/PATH_INFO (see split_path).
+    ``multiprocess``: the value of wsgi.multiprocess.
+    """
+    server = Server(address, backlog=backlog, mode=mode)
+    serve_on(server, app, threads=threads, script_name=script_name, multiprocess=multiprocess,
+             handle_signals=handle_signals)
+
+
+# -- the command line ----------------------------------------------------------------
+
+
+def _import_file(path: str) -> Any:
+    path = os.path.abspath(path)
+    if not os.path.isfile(path):
+        raise ImportError(f"no such file: {path}")
+    name = os.path.splitext(os.path.basename(path))[0]
+    known = sys.modules.get(name)
+    if known is not None and os.path.abspath(getattr(known, "__file__", "") or "") != path:
+        name = "ffcgi_app_" + name
+    # Its own directory first, so that it imports its neighbours.
+    sys.path.insert(0, os.path.dirname(path))
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # Flask(__name__) finds its files through this
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def load_app(spec: str) -> Application:
+    """The WSGI callable named by ``MODULE[:APP]``: MODULE a dotted module
+    name or a ``.py`` file path, APP a (dotted) attribute, ``application``
+    if left out."""
+    module_name, colon, attribute = spec.rpartition(":")
+    if not colon or not all(part.isidentifier() for part in attribute.split(".")):
+        module_name, attribute = spec, "application"
+    if module_name.endswith(".py") or os.sep in module_name:
+        target: Any = _import_file(module_name)
+    else:
+        target = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise AttributeError(f"{module_name} has no attribute {attribute!r}") from None
+    if not callable(target):
+        raise TypeError(f"{spec}: {attribute} is not callable (a WSGI application is)")
+    return target
+
+
+def _threads(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _parser(prog: str, description: str, with_app: bool) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    if with_app:
+        parser.add_argument("app", metavar="MODULE[:APP]",
+                            help="dotted module or .py file, and the WSGI callable in it "
+                                 "(default: application)")
+    parser.add_argument("--socket", metavar="ADDRESS",
+                        help="unix socket path or host:port (default: inherit a listener "
+                             "from systemd or fd 0, else run once as CGI)")
+    parser.add_argument("--threads", type=_threads, default=1, metavar="N",
+                        help="requests served at once (default 1)")
+    parser.add_argument("--backlog", type=int, default=0, metavar="N",
+                        help="listen backlog (default: the library's)")
+    parser.add_argument("--mode", type=lambda text: int(text, 8), metavar="OCTAL",
+                        help="file mode of a unix socket, e.g. 660 (default: from the umask)")
+    parser.add_argument("--script-name", metavar="PREFIX",
+                        help="the URL prefix the app is mounted at ('' for the root); "
+                             "default: the web server's SCRIPT_NAME/PATH_INFO split")
+    parser.add_argument("--multiprocess", action="store_true",
+                        help="set wsgi.multiprocess (several processes serve this app)")
+    return parser
+
+
+def _serve_args(app: Application, args: argparse.Namespace, name: str, prog: str) -> int:
+    if args.socket:
+        print(f"{prog}: serving {name} on {args.socket} with {args.threads} "
+              f"thread{'s' if args.threads > 1 else ''}", file=sys.stderr, flush=True)
+    try:
+        serve(app, args.socket, threads=args.threads, backlog=args.backlog, mode=args.mode,
+              script_name=args.script_name, multiprocess=args.multiprocess)
+    except Error as error:  # the listener: one line, as the C examples say it
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run(app: Application, argv: Optional[Sequence[str]] = None,
+        description: Optional[str] = None) -> int:
+    """Serves ``app`` with the command line of a script (the examples'
+    ``--socket ADDRESS`` and ``--threads N``, and the options of ``python3
+    -m ffcgi.wsgi``) until SIGTERM/SIGINT. Returns the exit status: 0, or 1
+    with a one-line message when the listener cannot be opened; usage errors
+    exit 2. For ``if __name__ == "__main__": sys.exit(run(application))``."""
+    prog = os.path.basename(sys.argv[0]) or "wsgi"
+    args = _parser(prog, description or f"Serve the WSGI application of {prog} over FastCGI.",
+                   with_app=False).parse_args(argv)
+    return _serve_args(app, args, getattr(app, "__name__", type(app).__name__), prog)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python3 -m ffcgi.wsgi MODULE[:APP] [--socket ADDRESS] [--threads N] ...``:
+    loads the app (exit 1 with its traceback if that fails) and runs it as
+    run() does."""
+    prog = "ffcgi.wsgi"
+    parser = _parser("python3 -m ffcgi.wsgi", "Serve a WSGI application over FastCGI "
+                     "(or answer one request as CGI).", with_app=True)
+    args = parser.parse_args(argv)
+    try:
+        app = load_app(args.app)
+    except Exception:
+        traceback.print_exc()
+        print(f"{prog}: cannot load {args.app}", file=sys.stderr)
+        return 1
+    return _serve_args(app, args, args.app, prog)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
