@@ -188,6 +188,24 @@ FFCGI_API int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value
  * FFCGI_EINVAL for a NULL server or an unknown limit. */
 FFCGI_API int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit);
 
+/* ffcgi_server_allow(): restricts which peers may connect to a TCP
+ * listener: `addresses` is a list of IPv4 or IPv6 addresses, each with an
+ * optional /prefix, separated by commas or spaces ("127.0.0.1,
+ * 10.0.0.0/8, ::1"); NULL or "" allows everyone again. A connection from
+ * any other address is closed at once and counted (ffcgi_server_refusals());
+ * unix-socket peers are not affected (use the socket's mode). Replaces the
+ * previous list. A TCP server starts with the list in the environment
+ * variable FCGI_WEB_SERVER_ADDRS if set, as libfcgi does (libfcgi checks
+ * IPv4 only). Set it before the first accept. Errors: FFCGI_EINVAL (an
+ * entry is not an address; the previous list stays), FFCGI_ENOMEM. */
+FFCGI_API int ffcgi_server_allow(ffcgi_server *srv, const char *addresses);
+
+/* ffcgi_server_refusals(): how many connections the allow-list refused so
+ * far; if `detail` is not NULL, copies (NUL-terminated, truncated to `cap`)
+ * a description of the last refusal, e.g. "refused 10.1.2.3 port 5000: not
+ * in the allow-list", or "" if none. Thread-safe. Errors: FFCGI_EINVAL. */
+FFCGI_API int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t cap);
+
 /* ffcgi_server_free(): closes the listener (if owned) and removes the unix
  * socket file it created. All request handles of the server must have been
  * freed first. NULL is a no-op. */

@@ -63,6 +63,25 @@ void ffc_env_table_release(struct ffc_env_table *t);
 
 enum ffc_server_kind { FFC_SERVER_LISTENER, FFC_SERVER_CGI };
 
+/* The peers a TCP listener accepts (peer_allow.c). */
+struct ffc_allow_entry {
+    int family;              /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    unsigned prefix;         /* significant leading bits */
+};
+struct ffc_allow {
+    struct ffc_allow_entry *entries; /* NULL: everyone is allowed */
+    size_t count;
+    atomic_llong refused;
+    pthread_mutex_t detail_lock;
+    char detail[160];        /* the last refusal */
+};
+void ffc_allow_init(struct ffc_allow *a);
+void ffc_allow_release(struct ffc_allow *a);
+/* 1 if the peer of connected socket fd may stay; else records the refusal
+ * and returns 0. Unix-socket peers always may. */
+int ffc_allow_peer(struct ffc_allow *a, int fd);
+
 /* The FFCGI_LIMIT_* values of a server (limits.c). */
 struct ffc_limits {
     size_t param_bytes;
@@ -84,6 +103,7 @@ struct ffcgi_server {
     atomic_int cgi_request_taken;
     pthread_mutex_t accept_lock; /* one thread of this process polls the listener */
     struct ffc_limits limits;
+    struct ffc_allow allow;
 };
 
 /* A parsed listen address (address.c). */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@ static int server_alloc(ffcgi_server **out, enum ffc_server_kind kind)
     srv->kind = kind;
     srv->fd = -1;
     ffc_limits_init(&srv->limits);
+    ffc_allow_init(&srv->allow);
     atomic_init(&srv->shutting_down, 0);
     atomic_init(&srv->cgi_request_taken, 0);
     pthread_mutex_init(&srv->accept_lock, NULL);
@@ -42,6 +44,19 @@ static int make_nonblocking(int fd)
     return 0;
 }
 
+/* A TCP listener starts with libfcgi's FCGI_WEB_SERVER_ADDRS allow-list. */
+static int apply_environment_allow_list(ffcgi_server *srv)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    const char *list = getenv("FCGI_WEB_SERVER_ADDRS");
+    if (!list || getsockname(srv->fd, (struct sockaddr *)&ss, &len) != 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+        return 0;
+    int rc = ffcgi_server_allow(srv, list);
+    return rc < 0 ? ffc_fail(rc, "FCGI_WEB_SERVER_ADDRS: %s", ffcgi_last_error()) : 0;
+}
+
 int ffcgi_server_open(ffcgi_server **out, const char *address, int backlog, int mode)
 {
     if (!out)
@@ -53,7 +68,7 @@ int ffcgi_server_open(ffcgi_server **out, const char *address, int backlog, int 
         return rc;
     srv->owns_fd = 1;
     if ((rc = ffc_listen_address(srv, address, backlog, mode)) < 0 ||
-        (rc = make_nonblocking(srv->fd)) < 0) {
+        (rc = make_nonblocking(srv->fd)) < 0 || (rc = apply_environment_allow_list(srv)) < 0) {
         ffcgi_server_free(srv);
         return rc;
     }
@@ -75,7 +90,7 @@ int ffcgi_server_from_fd(ffcgi_server **out, int fd)
     if (rc < 0)
         return rc;
     srv->fd = fd;
-    if ((rc = make_nonblocking(fd)) < 0) {
+    if ((rc = make_nonblocking(fd)) < 0 || (rc = apply_environment_allow_list(srv)) < 0) {
         ffcgi_server_free(srv);
         return rc;
     }
@@ -158,5 +173,6 @@ void ffcgi_server_free(ffcgi_server *srv)
     close(srv->wake_pipe[0]);
     close(srv->wake_pipe[1]);
     pthread_mutex_destroy(&srv->accept_lock);
+    ffc_allow_release(&srv->allow);
     free(srv);
 }

@@ -87,6 +87,10 @@ static int accept_locked(struct ffcgi_server *srv)
         if (rc < 0)
             return rc;
         int fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0 && !ffc_allow_peer(&srv->allow, fd)) {
+            close(fd);
+            continue;
+        }
         if (fd >= 0) {
             set_nodelay(fd);
             set_send_timeout(fd, srv->limits.idle_ms);

@@ -119,7 +119,7 @@ def python_module(version, abi, enums, handles, functions):
 #  - Returned `const char *` is a Pointer: the strings are borrowed bytes
 #    (an env value, a detail naming a path) that a Str return would decode
 #    as strict UTF-8, dying on anything else; the binding copies and decodes.
-RAKU_PARAMS = {"int": "int32", "int64_t": "int64", "size_t": "size_t",
+RAKU_PARAMS = {"int": "int32", "int64_t": "int64", "size_t": "size_t", "char*": "Blob",
                "const char*": "Str", "void*": "Blob", "const void*": "Blob",
                "size_t*": "size_t", "const char**": "CArray[Pointer]"}
 RAKU_BYTES = {"const char*": "Blob"}

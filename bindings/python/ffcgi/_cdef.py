@@ -53,6 +53,8 @@ int ffcgi_server_fd(const ffcgi_server *srv);
 void ffcgi_server_shutdown(ffcgi_server *srv);
 int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value);
 int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit);
+int ffcgi_server_allow(ffcgi_server *srv, const char *addresses);
+int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t cap);
 void ffcgi_server_free(ffcgi_server *srv);
 int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);
 int ffcgi_accept(ffcgi_request *req);

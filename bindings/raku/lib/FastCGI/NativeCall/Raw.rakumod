@@ -67,6 +67,8 @@ sub ffcgi_server_fd(ffcgi_server $srv --> int32) is native(&library) is export {
 sub ffcgi_server_shutdown(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_server_set_limit(ffcgi_server $srv, int32 $limit, int64 $value --> int32) is native(&library) is export { * }
 sub ffcgi_server_limit(ffcgi_server $srv, int32 $limit --> int64) is native(&library) is export { * }
+sub ffcgi_server_allow(ffcgi_server $srv, Str $addresses --> int32) is native(&library) is export { * }
+sub ffcgi_server_refusals(ffcgi_server $srv, Blob $detail, size_t $cap --> int64) is native(&library) is export { * }
 sub ffcgi_server_free(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_request_new(CArray[ffcgi_request] $out, ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_accept(ffcgi_request $req --> int32) is native(&library) is export { * }
