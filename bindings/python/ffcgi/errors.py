@@ -6,21 +6,38 @@ socket trouble, ConnectionError for a vanished web server, ...). The message
 is the C library's detail for the failure (ffcgi_last_error), e.g. the path
 and errno of a failed bind.
 """
-from typing import Dict, NoReturn, Type
+from typing import Any, Dict, NoReturn, Tuple, Type
 
 from ._lib import ffi, lib
+
+
+def _text(pointer: Any) -> str:
+    return ffi.string(pointer).decode("utf-8", "replace")
 
 
 class Error(Exception):
     """Base class of every error libffcgi reports.
 
-    Attributes: ``code`` (the negative FFCGI_E* value), ``message`` (detail).
+    Attributes: ``code`` (the negative FFCGI_E* value), ``message`` (the
+    detail, also ``str(error)``) and ``description`` (the static text of the
+    code, ffcgi_strerror).
     """
 
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+    @property
+    def description(self) -> str:
+        """The library's short text for ``code``, e.g. "address already in use"."""
+        return _text(lib.ffcgi_strerror(self.code))
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> Tuple[Any, Tuple[int, str]]:
+        return (type(self), (self.code, self.message))
 
 
 class InvalidArgumentError(Error, ValueError):
@@ -60,7 +77,8 @@ class ConnectionIOError(Error, OSError):
 
 
 class Disconnected(Error, ConnectionError):
-    """The web server closed the connection (FFCGI_EDISCONNECTED)."""
+    """The web server closed the connection, mid-body or while the response
+    was written (FFCGI_EDISCONNECTED)."""
 
 
 class HeaderError(Error, ValueError):
@@ -84,8 +102,23 @@ class OutOfRangeError(Error, IndexError):
 
 
 class ProtocolError(Error, OSError):
-    """The web server broke the FastCGI protocol, aborted the request or cut
-    the connection mid-stream (FFCGI_EPROTOCOL)."""
+    """The web server broke the FastCGI protocol (FFCGI_EPROTOCOL)."""
+
+
+class RequestAborted(Error, ConnectionAbortedError):
+    """The web server aborted the request (FCGI_ABORT_REQUEST), e.g. because
+    its HTTP client went away; the body's bytes before the abort were
+    delivered (FFCGI_EABORTED)."""
+
+
+class LimitExceeded(Error, ValueError):
+    """The request body is larger than the server's LIMIT_BODY_BYTES; the
+    app can still answer, e.g. with 413 (FFCGI_ELIMIT)."""
+
+
+class TimedOut(Error, TimeoutError):
+    """The web server's connection stalled longer than the server's
+    LIMIT_IDLE_MS (FFCGI_ETIMEDOUT)."""
 
 
 _BY_CODE: Dict[int, Type[Error]] = {
@@ -104,16 +137,22 @@ _BY_CODE: Dict[int, Type[Error]] = {
     lib.FFCGI_EROLE: RoleError,
     lib.FFCGI_ERANGE: OutOfRangeError,
     lib.FFCGI_EPROTOCOL: ProtocolError,
+    lib.FFCGI_EABORTED: RequestAborted,
+    lib.FFCGI_ELIMIT: LimitExceeded,
+    lib.FFCGI_ETIMEDOUT: TimedOut,
 }
 
 
 def raise_for(code: int) -> NoReturn:
     """Raises the exception for a negative FFCGI_E* code, with the detail
     the library recorded on this thread."""
-    detail = ffi.string(lib.ffcgi_last_error()).decode("utf-8", "replace")
-    if not detail:
-        detail = ffi.string(lib.ffcgi_strerror(code)).decode("utf-8", "replace")
-    raise _BY_CODE.get(code, Error)(code, detail)
+    detail = _text(lib.ffcgi_last_error()) or _text(lib.ffcgi_strerror(code))
+    raise error_class(code)(code, detail)
+
+
+def error_class(code: int) -> Type[Error]:
+    """The exception class for an FFCGI_E* code (Error for unknown codes)."""
+    return _BY_CODE.get(code, Error)
 
 
 def check(code: int) -> int:
@@ -121,3 +160,12 @@ def check(code: int) -> int:
     if code < 0:
         raise_for(code)
     return code
+
+
+__all__ = [
+    "AddressError", "AddressInUseError", "ConnectionIOError", "Disconnected", "Error",
+    "HeaderError", "InvalidArgumentError", "LimitExceeded", "NotListeningError",
+    "OutOfMemoryError", "OutOfRangeError", "PathExistsError", "ProtocolError", "RequestAborted",
+    "RoleError", "ServerShutdown", "SocketError", "StateError", "TimedOut", "check",
+    "error_class", "raise_for",
+]
