@@ -1,29 +1,59 @@
 """One FastCGI request: its params, its body, and the response.
 
 A Request is handed out by Server.accept() and is valid until it is finished
-(Request.finish(), leaving its ``with`` block, or the next accept on the same
-thread). After that every method raises StateError. A Request belongs to the
-thread that accepted it.
+(Request.finish(), the end of its ``with`` block, the next accept() on the
+same thread, or Server.close()). After that every method raises StateError.
+A Request belongs to one thread at a time; it is not safe to use one Request
+from two threads at once.
 """
 import io
+import re
 import types
-from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Tuple, Union
+from typing import (Any, Dict, Iterable, Iterator, List, Mapping, NoReturn, Optional, Tuple,
+                    Union, TYPE_CHECKING)
 
 from ._lib import ffi, lib
-from .errors import StateError, check
+from .errors import Error, HeaderError, InvalidArgumentError, RoleError, StateError, check
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .server import Server
 
 Bytes = Union[bytes, bytearray, memoryview]
-HeaderValue = Union[str, bytes, int, Iterable[Union[str, bytes, int]]]
+HeaderText = Union[str, bytes, int]
+HeaderValue = Union[HeaderText, List[HeaderText], Tuple[HeaderText, ...]]
+Headers = Union[Mapping[str, HeaderValue], Iterable[Tuple[Union[str, bytes], HeaderValue]]]
 
-RESPONDER = lib.FFCGI_ROLE_RESPONDER
-AUTHORIZER = lib.FFCGI_ROLE_AUTHORIZER
-FILTER = lib.FFCGI_ROLE_FILTER
+RESPONDER: int = lib.FFCGI_ROLE_RESPONDER
+AUTHORIZER: int = lib.FFCGI_ROLE_AUTHORIZER
+FILTER: int = lib.FFCGI_ROLE_FILTER
+_ROLE_NAMES = {RESPONDER: "RESPONDER", AUTHORIZER: "AUTHORIZER", FILTER: "FILTER"}
 
 _BUFFER_SIZE = 65536
+_READ_MAX = 1 << 20
+# Errors of a read that mean "not now", not a failed stream: never kept.
+_NOT_NOW = (StateError, RoleError, InvalidArgumentError)
+
+# The rules libffcgi applies to each header line (src/response_head.c),
+# checked for a whole header() call before anything is queued, so that a
+# refused call queues nothing. tests/test_response.py proves that these and
+# the library agree on every byte value.
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def header_line_allowed(name: bytes, value: bytes) -> bool:
+    """True if libffcgi queues the header line ``name: value`` (a non-empty
+    HTTP token; a value without CR, LF, NUL or another control character
+    other than tab)."""
+    return _TOKEN.match(name) is not None and _CONTROL.search(value) is None
 
 
 class _Stream(io.RawIOBase):
-    """The raw reader under a request's body (FCGI_STDIN) or FILTER data."""
+    """The raw reader under a request's body (FCGI_STDIN) or FILTER data:
+    each readinto() is one ffcgi_read / ffcgi_read_data call, which blocks
+    (with the GIL released) until the buffer is full or the stream ends. A
+    stream that does not end normally gives its bytes first; the call after
+    them raises."""
 
     def __init__(self, request: "Request", read_call: Any) -> None:
         super().__init__()
@@ -44,29 +74,183 @@ class _Stream(io.RawIOBase):
         return int(self._nread[0])
 
 
+class BodyReader(io.BufferedIOBase):
+    """A request's body or FILTER data as a buffered binary file object.
+
+    Unlike io.BufferedReader it loses no byte when the stream fails (the web
+    server aborted the request, closed the connection, a limit was hit):
+    read(n), read1(), readinto() and readline() return the bytes that came
+    before the failure, and the next call raises it; read() of everything
+    raises at once, keeping those bytes for a later call. Once met, the
+    error is raised by every later read. ``raw`` is the unbuffered stream.
+    """
+
+    def __init__(self, raw: _Stream, buffer_size: int = _BUFFER_SIZE) -> None:
+        super().__init__()
+        self._raw = raw
+        self._buffer_size = buffer_size
+        self._buffer = b""
+        self._pos = 0  # where the unread part of _buffer starts
+        self._error: Optional[BaseException] = None
+
+    @property
+    def raw(self) -> _Stream:
+        return self._raw
+
+    def readable(self) -> bool:
+        return True
+
+    def _take(self, size: int) -> bytes:
+        data = self._buffer[self._pos:self._pos + size]
+        self._pos += len(data)
+        return data
+
+    def _buffered(self) -> int:
+        return len(self._buffer) - self._pos
+
+    def _fetch(self, size: int) -> Optional[bytes]:
+        """Up to ``size`` bytes from the stream, b"" at its end; None after a
+        failure, which is kept for the next call."""
+        if self._error is not None:
+            return None
+        chunk = bytearray(size)
+        try:
+            count = self._raw.readinto(chunk)
+        except _NOT_NOW:
+            raise  # nothing failed: not possible now (finished, body first, role)
+        except Error as error:
+            self._error = error
+            return None
+        del chunk[count:]
+        return bytes(chunk)
+
+    def _fail(self) -> NoReturn:
+        assert self._error is not None
+        raise self._error
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        """Up to ``size`` bytes, fewer only at the end or before a failure
+        (which the next call raises); waits for no byte beyond them. -1 or
+        None: all the rest."""
+        if size is None or size < 0:
+            parts = [self._take(self._buffered())]
+            while (chunk := self._fetch(self._buffer_size)) or chunk is None:
+                if chunk is None:  # keep what came, for a later call
+                    self._buffer, self._pos = b"".join(parts), 0
+                    self._fail()
+                parts.append(chunk)
+            return b"".join(parts)
+        if size <= self._buffered():
+            return self._take(size)
+        parts = [self._take(self._buffered())]
+        left = size - len(parts[0])
+        while left:  # in pieces of at most 1 MiB: read(huge) allocates what comes
+            chunk = self._fetch(min(left, _READ_MAX))
+            if chunk is None:
+                if parts[0] or len(parts) > 1:
+                    break
+                self._fail()
+            if not chunk:
+                break
+            parts.append(chunk)
+            left -= len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def read1(self, size: int = -1) -> bytes:
+        """Buffered bytes if there are any, else one read of the stream."""
+        if self._buffered():
+            return self._take(self._buffered() if size < 0 else size)
+        return self.read(self._buffer_size if size < 0 else size)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._buffered() or self._error is not None:
+            data = self.read(len(view))
+            view[:len(data)] = data
+            return len(data)
+        try:  # nothing buffered: straight into the caller's buffer
+            return self._raw.readinto(view)
+        except _NOT_NOW:
+            raise
+        except Error as error:
+            self._error = error
+            raise
+
+    def peek(self, size: int = 0) -> bytes:
+        """The buffered bytes (reading up to 64 KiB ahead when none is
+        buffered), without consuming them."""
+        if not self._buffered():
+            chunk = self._fetch(self._buffer_size)
+            if chunk is None:
+                self._fail()
+            self._buffer, self._pos = chunk, 0
+        return self._buffer[self._pos:]
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        """One line, up to and including b"\\n" (at most ``size`` bytes).
+        Reads ahead up to 64 KiB, so it may wait for bytes past the line."""
+        limit = -1 if size is None else size
+        parts: List[bytes] = []
+        total = 0
+        while limit < 0 or total < limit:
+            if not self._buffered():
+                chunk = self._fetch(self._buffer_size)
+                if chunk is None:
+                    if parts:
+                        break
+                    self._fail()
+                if not chunk:
+                    break
+                self._buffer, self._pos = chunk, 0
+            end = self._buffer.find(b"\n", self._pos) + 1
+            take = (end - self._pos) if end else self._buffered()
+            if limit >= 0:
+                take = min(take, limit - total)
+            parts.append(self._take(take))
+            total += take
+            if end and self._pos == end:
+                break
+        return b"".join(parts)
+
+
 def _packed_pairs(packed: bytes) -> Iterator[Tuple[bytes, bytes]]:
     fields = packed.split(b"\0")
     return zip(fields[0:-1:2], fields[1:-1:2])
 
 
-def _as_header_bytes(text: Union[str, bytes, int]) -> bytes:
+def _header_bytes(text: HeaderText, what: str) -> bytes:
     if isinstance(text, bytes):
         return text
-    return str(text).encode("latin-1")
+    if not isinstance(text, (str, int)):
+        raise TypeError(f"{what} must be str, bytes or int, not {type(text).__name__}")
+    try:
+        return str(text).encode("latin-1")
+    except UnicodeEncodeError as error:
+        raise HeaderError(lib.FFCGI_EHEADER,
+                          f"{what} {text!r} is not latin-1 text (encode it yourself, e.g. "
+                          "RFC 8187 for non-ASCII values)") from error
 
 
 class Request:
-    """The current request of one worker thread (see the module docstring)."""
+    """The current request of one worker thread (see the module docstring).
 
-    def __init__(self, handle: Any) -> None:
+    Params: ``params`` (every pair as bytes, in order), ``env`` (str) and
+    ``env_bytes``. Body: ``read()``, ``readline()``, ``readinto()``,
+    iteration over lines, ``body`` (a file object), ``data`` (FILTER).
+    Response: ``status()``, ``header()``, ``write()``, ``print()``,
+    ``stderr()``, ``flush()``, ``exit_status``, ``finish()``.
+    """
+
+    def __init__(self, handle: Any, server: Optional["Server"] = None) -> None:
         self._handle = handle
+        self._server = server  # keeps the server (and so the handle) alive
         self._open = True
         self._params: Optional[Tuple[Tuple[bytes, bytes], ...]] = None
         self._env: Optional[Mapping[str, str]] = None
         self._env_bytes: Optional[Mapping[bytes, bytes]] = None
         self._exit_status = 0
-        self._body = io.BufferedReader(_Stream(self, lib.ffcgi_read), _BUFFER_SIZE)
-        self._data: Optional[io.BufferedReader] = None
+        self._body = BodyReader(_Stream(self, lib.ffcgi_read))
+        self._data: Optional[BodyReader] = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -76,7 +260,7 @@ class Request:
         return self._handle
 
     def _close(self) -> None:
-        """Marks the request finished (the C side finished it already)."""
+        """Marks the request finished (the C side finishes it itself)."""
         self._open = False
 
     @property
@@ -85,9 +269,10 @@ class Request:
         return not self._open
 
     def finish(self) -> None:
-        """Completes the request: sends pending headers and output and ends it
-        with the exit status. Idempotent. Raises Disconnected/ConnectionIOError
-        if the web server could not be told (the request ends all the same)."""
+        """Completes the request: sends pending headers and output, discards
+        unread body and ends it with ``exit_status``. Idempotent. Raises
+        Disconnected or ConnectionIOError if the web server could not be told
+        (the request is finished all the same)."""
         if not self._open:
             return
         self._open = False
@@ -99,16 +284,23 @@ class Request:
     def __exit__(self, *exc_info: Any) -> None:
         self.finish()
 
+    def __repr__(self) -> str:
+        if not self._open:
+            return "<ffcgi.Request finished>"
+        return (f"<ffcgi.Request id={self.request_id} "
+                f"role={_ROLE_NAMES.get(self.role, self.role)}>")
+
     # -- params --------------------------------------------------------------
 
     @property
     def params(self) -> Tuple[Tuple[bytes, bytes], ...]:
         """Every param as received, in order, as (name, value) bytes pairs —
         repeated names included. Fetched from the library in one call."""
+        handle = self._current()
         if self._params is None:
             buf = ffi.new("const char **")
             length = ffi.new("size_t *")
-            check(lib.ffcgi_env_packed(self._current(), buf, length))
+            check(lib.ffcgi_env_packed(handle, buf, length))
             packed = ffi.unpack(buf[0], length[0]) if length[0] else b""
             self._params = tuple(_packed_pairs(packed))
         return self._params
@@ -117,6 +309,7 @@ class Request:
     def env_bytes(self) -> Mapping[bytes, bytes]:
         """The params as a read-only mapping of bytes (for a repeated name,
         the first value, as ffcgi_env_get gives)."""
+        self._current()
         if self._env_bytes is None:
             env: Dict[bytes, bytes] = {}
             for name, value in self.params:
@@ -129,6 +322,7 @@ class Request:
         """The params as a read-only mapping of str, decoded from UTF-8 with
         surrogateescape, so that no byte is lost (``.encode("utf-8",
         "surrogateescape")`` gives the bytes back)."""
+        self._current()
         if self._env is None:
             self._env = types.MappingProxyType({
                 name.decode("utf-8", "surrogateescape"): value.decode("utf-8", "surrogateescape")
@@ -137,7 +331,7 @@ class Request:
 
     @property
     def role(self) -> int:
-        """RESPONDER, AUTHORIZER or FILTER."""
+        """RESPONDER, AUTHORIZER or FILTER (CGI requests are responders)."""
         return check(lib.ffcgi_request_role(self._current()))
 
     @property
@@ -152,68 +346,87 @@ class Request:
 
     # -- body ----------------------------------------------------------------
 
-    def read(self, size: int = -1) -> bytes:
-        """Reads up to ``size`` bytes of the body; ``-1`` reads to its end.
-        b"" at the end of the body."""
+    def read(self, size: Optional[int] = -1) -> bytes:
+        """Reads up to ``size`` bytes of the body, fewer only at its end;
+        ``-1`` or None reads all the rest. b"" at the end of the body. Raises
+        ProtocolError if the web server aborted the request or cut it off."""
         self._current()
         return self._body.read(size)
 
-    def readline(self, size: int = -1) -> bytes:
-        """Reads one line of the body (up to and including b"\\n")."""
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        """Reads one line of the body, up to and including b"\\n" (at most
+        ``size`` bytes if given)."""
         self._current()
         return self._body.readline(size)
 
     def readinto(self, buffer: Any) -> int:
-        """Reads body bytes into a writable buffer; returns how many (0 at
-        the end)."""
+        """Reads body bytes into a writable buffer (bytearray, memoryview,
+        ...); returns how many, 0 at the end of the body."""
         self._current()
         return self._body.readinto(buffer)
 
     def __iter__(self) -> Iterator[bytes]:
-        """Iterates over the lines of the body."""
+        """Iterates over the lines of the body (each ending in b"\\n" except
+        perhaps the last)."""
         self._current()
         return iter(self._body)
 
     @property
-    def body(self) -> io.BufferedReader:
-        """The body as a binary file object (read, readline, readinto, ...)."""
+    def body(self) -> BodyReader:
+        """The body as a binary file object (read, read1, readline,
+        readinto, iteration); buffered, never read whole unless asked."""
         self._current()
         return self._body
 
     @property
-    def data(self) -> io.BufferedReader:
-        """The FCGI_DATA stream of a FILTER request, as a binary file object.
-        Read the body to its end first; other roles raise RoleError."""
+    def data(self) -> BodyReader:
+        """The FCGI_DATA stream of a FILTER request (the file to filter), as a
+        binary file object. Read the body to its end first (StateError
+        otherwise); reading it in another role raises RoleError."""
         self._current()
         if self._data is None:
-            self._data = io.BufferedReader(_Stream(self, lib.ffcgi_read_data), _BUFFER_SIZE)
+            self._data = BodyReader(_Stream(self, lib.ffcgi_read_data))
         return self._data
 
     # -- response ------------------------------------------------------------
 
     def status(self, code: int, reason: Optional[str] = None) -> None:
-        """Sets the HTTP status (``Status: code reason``); the reason defaults
-        to the standard phrase. Raises StateError once the body has begun."""
-        reason_arg = ffi.NULL if reason is None else _as_header_bytes(reason)
-        check(lib.ffcgi_status_reason(self._current(), code, reason_arg))
-
-    def header(self, name: Union[str, bytes, Mapping[str, HeaderValue],
-                                 Iterable[Tuple[str, HeaderValue]], None] = None,
-               value: Optional[HeaderValue] = None, /, **headers: HeaderValue) -> None:
-        """Queues response headers, sent before the first body byte:
-        ``header("Content-Type", "text/plain")``, ``header({"X-A": "1"})``,
-        ``header([("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])`` or
-        ``header(Content_Type="text/plain")`` (``_`` becomes ``-``). A list or
-        tuple value sends one line per item (several Set-Cookie headers).
-        Names and values are latin-1 str or bytes. Raises HeaderError for CR,
-        LF, NUL or other control characters (response splitting) and for names
-        that are not HTTP tokens; nothing of that call is queued then."""
+        """Sets the HTTP status, sent as ``Status: code reason``; the reason
+        defaults to the standard phrase. Raises InvalidArgumentError for a
+        code outside 100..999, HeaderError for a reason with control
+        characters, StateError once the response head was sent."""
         handle = self._current()
-        items: list = []
+        reason_arg = ffi.NULL if reason is None else _header_bytes(reason, "reason phrase")
+        if reason_arg is not ffi.NULL and b"\0" in reason_arg:
+            # A C string would end at the NUL: refuse it as the library would.
+            raise HeaderError(lib.FFCGI_EHEADER, f"reason phrase {reason!r} contains NUL: "
+                              "refused to prevent response splitting")
+        check(lib.ffcgi_status_reason(handle, code, reason_arg))
+
+    def header(self, name: Union[str, bytes, Headers, None] = None,
+               value: Optional[HeaderValue] = None, /, **headers: HeaderValue) -> None:
+        """Queues response headers, sent in call order before the first body
+        byte::
+
+            header("Content-Type", "text/plain")
+            header({"Cache-Control": "no-store", "Set-Cookie": ["a=1", "b=2"]})
+            header([("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
+            header(Content_Type="text/plain")      # "_" becomes "-"
+
+        A list or tuple value sends one line per item (several Set-Cookie
+        lines). Names and values are str (latin-1), bytes or int. Raises
+        HeaderError (a ValueError) for CR, LF, NUL or another control
+        character in a value (response splitting), for a name that is not an
+        HTTP token and for text that is not latin-1; then nothing of the call
+        is queued. StateError once the response head was sent."""
+        handle = self._current()
+        items: List[Tuple[Any, Any]] = []
         if isinstance(name, (str, bytes)):
             if value is None:
                 raise TypeError("header(name, value): the value is missing")
             items.append((name, value))
+        elif value is not None:
+            raise TypeError("header(mapping_or_pairs): no second argument is taken")
         elif isinstance(name, Mapping):
             items.extend(name.items())
         elif name is not None:
@@ -221,15 +434,23 @@ class Request:
         items.extend((key.replace("_", "-"), val) for key, val in headers.items())
         lines = []
         for key, val in items:
-            values = val if isinstance(val, (list, tuple)) else [val]
-            lines.extend((_as_header_bytes(key), _as_header_bytes(v)) for v in values)
+            key_bytes = _header_bytes(key, "header name")
+            for one in (val if isinstance(val, (list, tuple)) else (val,)):
+                lines.append((key_bytes, _header_bytes(one, f"value of header {key!r}")))
+        for key_bytes, value_bytes in lines:
+            if not header_line_allowed(key_bytes, value_bytes):
+                # The library refuses it too, with the detail of why.
+                check(lib.ffcgi_header_n(handle, key_bytes, len(key_bytes),
+                                         value_bytes, len(value_bytes)))
+                raise HeaderError(lib.FFCGI_EHEADER, f"header {key_bytes!r} refused")
         for key_bytes, value_bytes in lines:
             check(lib.ffcgi_header_n(handle, key_bytes, len(key_bytes),
                                      value_bytes, len(value_bytes)))
 
     def write(self, data: Bytes) -> int:
-        """Writes body bytes (binary-safe, buffered); returns their number.
-        Raises Disconnected if the web server went away."""
+        """Writes body bytes (any bytes-like object; binary-safe, buffered);
+        returns their number. Raises Disconnected if the web server went
+        away (the request can still be finished)."""
         handle = self._current()
         size = memoryview(data).nbytes
         check(lib.ffcgi_write(handle, ffi.from_buffer(data), size))
@@ -239,11 +460,14 @@ class Request:
         """Writes ``text`` encoded (UTF-8 by default); returns the byte count."""
         return self.write(text.encode(encoding))
 
-    def stderr(self, message: Union[str, Bytes], encoding: str = "utf-8") -> None:
-        """Writes to FCGI_STDERR: the web server's error log."""
+    def stderr(self, message: Union[str, Bytes], encoding: str = "utf-8") -> int:
+        """Writes to FCGI_STDERR, the web server's error log (the process's
+        stderr for CGI); str is encoded with ``encoding``. Returns the byte
+        count."""
         data = message.encode(encoding) if isinstance(message, str) else message
-        check(lib.ffcgi_write_stderr(self._current(), ffi.from_buffer(data),
-                                     memoryview(data).nbytes))
+        size = memoryview(data).nbytes
+        check(lib.ffcgi_write_stderr(self._current(), ffi.from_buffer(data), size))
+        return size
 
     def flush(self) -> None:
         """Sends pending headers and buffered output now."""
@@ -258,3 +482,6 @@ class Request:
     def exit_status(self, status: int) -> None:
         check(lib.ffcgi_set_exit_status(self._current(), status))
         self._exit_status = status
+
+
+__all__ = ["AUTHORIZER", "BodyReader", "FILTER", "RESPONDER", "Request", "header_line_allowed"]
