@@ -9,16 +9,18 @@
     ffcgi.serve(hello, "/tmp/hello.sock", threads=4)
 
 Server and Request give the same calls as the C API (accept, env, header,
-print, read, flush, finish); ffcgi.wsgi serves WSGI applications.
+print, read, flush, finish); serve() runs a handler on worker threads until
+SIGTERM or SIGINT; ffcgi.wsgi serves WSGI applications. Every failure is an
+ffcgi.Error subclass (see ffcgi.errors). See bindings/python/README.md.
 """
 from ._cdef import ABI_VERSION, VERSION
 from ._lib import ffi, lib
 from .errors import (AddressError, AddressInUseError, ConnectionIOError, Disconnected, Error,
-                     HeaderError, InvalidArgumentError, NotListeningError, OutOfMemoryError,
-                     OutOfRangeError, PathExistsError, ProtocolError, RoleError, ServerShutdown,
-                     SocketError, StateError)
+                     HeaderError, InvalidArgumentError, LimitExceeded, NotListeningError,
+                     OutOfMemoryError, OutOfRangeError, PathExistsError, ProtocolError,
+                     RequestAborted, RoleError, ServerShutdown, SocketError, StateError, TimedOut)
 from .request import AUTHORIZER, FILTER, RESPONDER, Request
-from .server import Server
+from .server import LIMIT_BODY_BYTES, LIMIT_IDLE_MS, LIMIT_PARAM_BYTES, LIMIT_PARAMS, Server
 from .serving import serve, serve_on
 
 __version__ = VERSION
@@ -31,14 +33,16 @@ def library_version() -> str:
 
 def is_fastcgi() -> bool:
     """True if this process was started as a FastCGI application (a
-    listening socket on fd 0 or from systemd), False for plain CGI."""
+    listening socket on fd 0 or from systemd), False for plain CGI or a
+    shell."""
     return bool(lib.ffcgi_is_fastcgi())
 
 
 __all__ = [
     "ABI_VERSION", "AUTHORIZER", "AddressError", "AddressInUseError", "ConnectionIOError",
-    "Disconnected", "Error", "FILTER", "HeaderError", "InvalidArgumentError",
-    "NotListeningError", "OutOfMemoryError", "OutOfRangeError", "PathExistsError",
-    "ProtocolError", "RESPONDER", "Request", "RoleError", "Server", "ServerShutdown",
-    "SocketError", "StateError", "is_fastcgi", "library_version", "serve", "serve_on",
+    "Disconnected", "Error", "FILTER", "HeaderError", "InvalidArgumentError", "LIMIT_BODY_BYTES",
+    "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES", "LimitExceeded", "NotListeningError",
+    "OutOfMemoryError", "OutOfRangeError", "PathExistsError", "ProtocolError", "RESPONDER",
+    "Request", "RequestAborted", "RoleError", "Server", "ServerShutdown", "SocketError",
+    "StateError", "TimedOut", "VERSION", "is_fastcgi", "library_version", "serve", "serve_on",
 ]

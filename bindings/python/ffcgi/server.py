@@ -1,91 +1,171 @@
 """The listening side: a Server hands out one Request at a time per thread.
 
-Threads: a Server may be shared by any number of threads; each thread that
-calls accept() gets its own native request handle, reused for every request
-that thread accepts. shutdown() may be called from any thread or a signal
-handler. close() must come after every accepting thread has stopped.
+Threads: a Server may be shared by any number of threads. Each thread that
+calls accept() gets its own native request handle, made on its first
+accept() and reused for every request that thread accepts until close().
+shutdown() may be called from any thread and from a signal handler.
+close() shuts the server down, waits for blocked accept() calls to return,
+finishes the requests still open and frees everything; requests being
+worked on by other threads must be finished before close() (serve() does
+that).
 """
+import os
+import socket
 import threading
-from typing import Any, Iterator, List, Optional
+import weakref
+from typing import Any, Iterator, List, Mapping, Optional, Union
 
 from ._lib import ffi, lib
-from .errors import StateError, check
+from .errors import AddressError, StateError, check
 from .request import Request
+
+Address = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+# Limits a server holds every request to (Server.set_limit, ``limits=``).
+LIMIT_PARAM_BYTES: int = lib.FFCGI_LIMIT_PARAM_BYTES  # bytes of the params; default 1 MiB
+LIMIT_PARAMS: int = lib.FFCGI_LIMIT_PARAMS  # number of params; default 10000
+LIMIT_BODY_BYTES: int = lib.FFCGI_LIMIT_BODY_BYTES  # bytes of a body; default 0: no limit
+LIMIT_IDLE_MS: int = lib.FFCGI_LIMIT_IDLE_MS  # a stalled or idle connection; default 60000
+
+
+class _Slot:
+    """One accepting thread's native request handle and its current Request.
+    The Request is held weakly: a Request keeps its Server alive (so its
+    handle stays valid), and the Server must stay collectable."""
+
+    __slots__ = ("handle", "_request")
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self._request: Optional["weakref.ref[Request]"] = None
+
+    def begin(self, request: Request) -> None:
+        self._request = weakref.ref(request)
+
+    def end(self) -> None:
+        """Marks the current Request finished (the C side finishes it)."""
+        request = self._request() if self._request is not None else None
+        if request is not None:
+            request._close()
+        self._request = None
+
+
+def _free_native(server_handle: Any, slots: List[_Slot]) -> None:
+    """Frees the request handles first, then the server (the C contract)."""
+    for slot in slots:
+        slot.end()
+        lib.ffcgi_request_free(slot.handle)
+    slots.clear()
+    lib.ffcgi_server_free(server_handle)
 
 
 class Server:
     """A FastCGI listener.
 
-    ``Server("/run/app.sock", mode=0o660)``, ``Server("127.0.0.1:9000")``,
-    ``Server("[::1]:9000", backlog=128)``; ``Server()`` (no address) serves
-    what the parent handed over: systemd's socket, the listening socket on
-    fd 0 (spawn-fcgi, mod_fcgid), or else the one request of a plain CGI run.
-    A unix socket file the server created is removed by close().
+    ``Server("/run/app.sock", mode=0o660)``, ``Server("unix:/run/app.sock")``,
+    ``Server("127.0.0.1:9000")``, ``Server("[::1]:9000", backlog=128)``,
+    ``Server(":9000")`` (all IPv4 interfaces). A port of 0 picks a free one
+    (see ``sockname``). ``Server()`` (no address) serves what the parent
+    handed over: systemd's socket, the listening socket on fd 0 (spawn-fcgi,
+    mod_fcgid), or else the one request of a plain CGI run (``is_cgi``).
+
+    An existing unix socket file is replaced only if nobody listens on it
+    (AddressInUseError otherwise); a path that is not a socket is never
+    touched (PathExistsError). close() removes the socket file the server
+    created. Use it as a context manager, or call close(); a forgotten
+    close() is made good when the Server is garbage-collected.
+
+    ``limits`` sets limits before any request, e.g. ``{ffcgi.LIMIT_BODY_BYTES:
+    10 << 20}`` (see set_limit()).
     """
 
-    def __init__(self, address: Optional[str] = None, *, backlog: int = 0,
-                 mode: Optional[int] = None) -> None:
+    def __init__(self, address: Optional[Address] = None, *, backlog: int = 0,
+                 mode: Optional[int] = None, limits: Optional[Mapping[int, int]] = None) -> None:
         out = ffi.new("ffcgi_server **")
         if address is None:
             check(lib.ffcgi_server_inherit(out))
         else:
-            check(lib.ffcgi_server_open(out, address.encode(), backlog,
-                                        -1 if mode is None else mode))
-        self._adopt(out[0])
+            encoded = os.fsencode(address)
+            if b"\0" in encoded:  # a C string would end there: another address
+                raise AddressError(lib.FFCGI_EADDRESS, f"address {address!r} contains NUL")
+            check(lib.ffcgi_server_open(out, encoded, backlog, -1 if mode is None else mode))
+        self._adopt(out[0], limits)
 
     @classmethod
-    def from_fd(cls, fd: int) -> "Server":
-        """A server on ``fd``, an already listening socket that stays the
-        caller's (close() does not close it)."""
+    def from_fd(cls, fd: int, *, limits: Optional[Mapping[int, int]] = None) -> "Server":
+        """A server on ``fd``, an already listening socket (unix or TCP) that
+        stays the caller's: close() does not close it. The descriptor is set
+        to non-blocking. Raises NotListeningError for anything else."""
         out = ffi.new("ffcgi_server **")
         check(lib.ffcgi_server_from_fd(out, fd))
         server = cls.__new__(cls)
-        server._adopt(out[0])
+        server._adopt(out[0], limits)
         return server
 
-    def _adopt(self, handle: Any) -> None:
-        # ffi.gc is only a safety net for a forgotten close().
-        self._handle = ffi.gc(handle, lib.ffcgi_server_free)
-        self._lock = threading.Lock()
-        self._request_handles: List[Any] = []
+    def _adopt(self, handle: Any, limits: Optional[Mapping[int, int]]) -> None:
+        self._handle = handle
+        # An RLock: shutdown() takes it and may run in a signal handler on a
+        # thread that holds it already.
+        self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)
+        self._accepting = 0
+        self._closed = False
+        self._slots: List[_Slot] = []
         self._local = threading.local()
+        # The safety net for a forgotten close(); never at interpreter exit,
+        # when daemon threads may still be inside the library.
+        self._finalizer = weakref.finalize(self, _free_native, handle, self._slots)
+        self._finalizer.atexit = False
+        try:
+            for limit, value in (limits or {}).items():
+                self.set_limit(limit, value)
+        except BaseException:
+            self._finalizer()
+            raise
 
-    def _live(self) -> Any:
-        if self._handle is None:
-            raise StateError(lib.FFCGI_ESTATE, "the server is closed")
-        return self._handle
-
-    def _thread_handle(self) -> Any:
-        handle = getattr(self._local, "handle", None)
-        if handle is None:
+    def _slot(self) -> _Slot:
+        slot = getattr(self._local, "slot", None)
+        if slot is None:
             out = ffi.new("ffcgi_request **")
-            check(lib.ffcgi_request_new(out, self._live()))
-            handle = ffi.gc(out[0], lib.ffcgi_request_free)
             with self._lock:
-                self._request_handles.append(handle)
-            self._local.handle = handle
-        return handle
+                self._check_open()
+                check(lib.ffcgi_request_new(out, self._handle))
+                slot = _Slot(out[0])
+                self._slots.append(slot)
+            self._local.slot = slot
+        return slot
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StateError(lib.FFCGI_ESTATE, "the server is closed")
 
     def accept(self) -> Optional[Request]:
-        """Finishes this thread's previous request and waits for the next.
-        Returns None once the server is shut down (or a CGI run is done).
-        The GIL is released while waiting."""
-        handle = self._thread_handle()
-        previous = getattr(self._local, "request", None)
-        if previous is not None:
-            previous._close()
-            self._local.request = None
-        code = lib.ffcgi_accept(handle)
+        """Finishes this thread's previous request and waits for the next
+        (the GIL is released while waiting). Returns None once the server is
+        shut down, and after the one request of a CGI run. Raises StateError
+        after close(), SocketError if the listener fails for good."""
+        slot = self._slot()
+        with self._lock:
+            self._check_open()
+            self._accepting += 1
+        try:
+            slot.end()
+            code = lib.ffcgi_accept(slot.handle)
+        finally:
+            with self._lock:
+                self._accepting -= 1
+                if not self._accepting:
+                    self._idle.notify_all()
         if code == lib.FFCGI_ESHUTDOWN:
             return None
         check(code)
-        request = Request(handle)
-        self._local.request = request
+        request = Request(slot.handle, self)
+        slot.begin(request)
         return request
 
     def __iter__(self) -> Iterator[Request]:
         """Yields requests until shutdown; each is finished when the next
-        one is accepted (or call finish() yourself)."""
+        one is accepted (or call finish(), or use ``with request:``)."""
         while True:
             request = self.accept()
             if request is None:
@@ -94,35 +174,89 @@ class Server:
 
     def shutdown(self) -> None:
         """Stops handing out requests: every blocked accept() returns None
-        promptly; requests in flight can still be completed. Safe from any
-        thread and from signal handlers; idempotent."""
-        if self._handle is not None:
-            lib.ffcgi_server_shutdown(self._handle)
+        promptly, and so does every later one; requests in flight can still
+        be completed. Safe from any thread and from signal handlers;
+        idempotent; a no-op after close()."""
+        with self._lock:
+            if not self._closed:
+                lib.ffcgi_server_shutdown(self._handle)
+
+    def set_limit(self, limit: int, value: int) -> None:
+        """Sets one limit of every request on this server (value >= 0):
+
+        - LIMIT_PARAM_BYTES, LIMIT_PARAMS: a request with more never reaches
+          the app; the library answers it with status 431.
+        - LIMIT_BODY_BYTES (0: none): reading past it raises LimitExceeded;
+          the app can still answer, e.g. with 413.
+        - LIMIT_IDLE_MS (0: none): a connection that stalls mid-request or
+          leaves the response unread that long makes reads raise TimedOut;
+          an idle kept-open connection is closed.
+
+        Set limits before the first accept() (accepting threads read them
+        without a lock). Raises InvalidArgumentError for an unknown limit or
+        a negative value."""
+        with self._lock:
+            self._check_open()
+            check(lib.ffcgi_server_set_limit(self._handle, limit, value))
+
+    def limit(self, limit: int) -> int:
+        """The current value of a LIMIT_* limit."""
+        with self._lock:
+            self._check_open()
+            return int(check(lib.ffcgi_server_limit(self._handle, limit)))
 
     def fileno(self) -> int:
         """The listening socket's descriptor (-1 for a CGI run)."""
-        return lib.ffcgi_server_fd(self._live())
+        with self._lock:
+            self._check_open()
+            return lib.ffcgi_server_fd(self._handle)
+
+    @property
+    def sockname(self) -> Any:
+        """The listener's local address as ``socket.getsockname()`` gives it:
+        the path for a unix socket, ``(host, port)`` for TCP (so a server
+        opened on port 0 tells which port it got). None for a CGI run."""
+        fd = self.fileno()
+        if fd < 0:
+            return None
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            return sock.getsockname()
 
     @property
     def is_cgi(self) -> bool:
         """True if this process runs as plain CGI (one request, then done)."""
-        return bool(check(lib.ffcgi_server_is_cgi(self._live())))
+        with self._lock:
+            self._check_open()
+            return bool(check(lib.ffcgi_server_is_cgi(self._handle)))
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called."""
+        return self._closed
 
     def close(self) -> None:
-        """Finishes and frees every thread's request handle, closes the
-        listener and removes the socket file it created. Call it after every
-        accepting thread has stopped. Idempotent."""
-        if self._handle is None:
-            return
+        """Shuts the server down, waits until no thread is blocked in
+        accept(), finishes the requests still open, frees every request
+        handle, closes the listener (unless it came from from_fd() or was
+        inherited) and removes the unix socket file it created. Idempotent."""
         with self._lock:
-            handles, self._request_handles = self._request_handles, []
-        for handle in handles:
-            ffi.release(handle)
-        ffi.release(self._handle)
-        self._handle = None
+            if self._closed:
+                return
+            lib.ffcgi_server_shutdown(self._handle)
+            self._closed = True
+            self._idle.wait_for(lambda: not self._accepting)
+        self._finalizer()
 
     def __enter__(self) -> "Server":
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        if self._closed:
+            return "<ffcgi.Server closed>"
+        return f"<ffcgi.Server fd={self.fileno()}>"
+
+
+__all__ = ["LIMIT_BODY_BYTES", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES", "Server"]

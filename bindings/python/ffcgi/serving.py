@@ -3,21 +3,26 @@
 Each worker thread accepts on the shared Server with its own request handle;
 the GIL is released inside every libffcgi call, so N requests really run at
 once. On SIGTERM/SIGINT (when called from the main thread) the server stops
-accepting, requests in flight complete, then the server closes. A handler
-that raises gets the traceback written to the web server's error log and, if
-nothing was sent yet, a 500 response; the worker goes on serving.
+accepting, requests in flight complete, then the server closes.
+
+A handler that raises an Exception gets the traceback written to the web
+server's error log (FCGI_STDERR) and, if no byte of the response was sent
+yet, a 500 response; the worker goes on serving. A BaseException that is not
+an Exception (SystemExit, KeyboardInterrupt), or a failure of accept()
+itself, stops the whole server; serve() re-raises it once every worker has
+stopped and the server is closed.
 """
 import signal
 import threading
 import traceback
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from .errors import Error
 from .request import Request
-from .server import Server
+from .server import Address, Server
 
 Handler = Callable[[Request], Any]
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def _report_failure(request: Request) -> None:
@@ -31,53 +36,107 @@ def _report_failure(request: Request) -> None:
         pass  # the response had begun, or the web server is gone
 
 
-def _work(server: Server, handler: Handler) -> None:
-    for request in server:
+class _Workers:
+    """The worker threads of one serve_on() call and the first fatal
+    exception any of them met."""
+
+    def __init__(self, server: Server, handler: Handler, threads: int) -> None:
+        self.server = server
+        self.handler = handler
+        self.fatal: Optional[BaseException] = None
+        self.threads = [threading.Thread(target=self.work, name=f"ffcgi-worker-{i}", daemon=True)
+                        for i in range(threads)]
+
+    def work(self) -> None:
+        # Stop signals go to the main thread, whose handler shuts the server
+        # down; a worker inside libfcgi's read or write is never interrupted.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
-            handler(request)
-        except Exception:  # one bad request must not stop the worker
-            _report_failure(request)
+            for request in self.server:
+                try:
+                    self.handler(request)
+                except Exception:  # one bad request must not stop the worker
+                    _report_failure(request)
+                finally:
+                    try:
+                        request.finish()
+                    except Error:
+                        pass  # the web server went away; nothing left to tell it
+        except BaseException as error:  # SystemExit, or accept() failing for good
+            if self.fatal is None:
+                self.fatal = error
+            self.server.shutdown()
+
+    def run(self) -> None:
         try:
-            request.finish()
-        except Error:
-            pass  # the web server went away; nothing left to tell it
+            for thread in self.threads:
+                thread.start()
+            for thread in self.threads:
+                while thread.is_alive():
+                    thread.join(0.2)  # short waits keep the main thread's signal handlers running
+        finally:
+            self.server.shutdown()
+            for thread in self.threads:
+                if thread.ident is not None:
+                    thread.join()
+
+
+def _catch_stop_signals(server: Server) -> Dict[int, Any]:
+    """Installs handlers that shut ``server`` down; returns the old ones."""
+    previous = {}
+    for signo in STOP_SIGNALS:
+        previous[signo] = signal.signal(signo, lambda *_: server.shutdown())
+        # SA_RESTART: libfcgi does not retry a read or write that a signal
+        # interrupted, so no thread in it may see EINTR.
+        signal.siginterrupt(signo, False)
+    return previous
 
 
 def serve_on(server: Server, handler: Handler, *, threads: int = 1,
              handle_signals: bool = True) -> None:
-    """Serves ``server`` with ``threads`` workers until it is shut down,
-    then closes it. With ``handle_signals`` (main thread only) SIGTERM and
-    SIGINT shut it down gracefully; the previous handlers are restored."""
+    """Serves ``server`` with ``handler(request)`` on ``threads`` worker
+    threads until it is shut down (``server.shutdown()`` from anywhere, or a
+    stop signal), then closes it. Each request is finished after its handler
+    returns. With ``handle_signals`` and when called from the main thread,
+    SIGTERM and SIGINT shut the server down gracefully (requests in flight
+    complete); the previous handlers are restored on return. Re-raises a
+    fatal exception of a worker (see the module docstring)."""
+    if threads < 1:
+        server.close()
+        raise ValueError("threads must be at least 1")
+    workers = _Workers(server, handler, threads)
+    previous: Dict[int, Any] = {}
+    try:
+        if handle_signals and threading.current_thread() is threading.main_thread():
+            previous = _catch_stop_signals(server)
+        workers.run()
+    finally:
+        for signo, handler_before in previous.items():
+            # None: the old handler was not set from Python; default it is.
+            signal.signal(signo, signal.SIG_DFL if handler_before is None else handler_before)
+        server.close()
+    if workers.fatal is not None:
+        raise workers.fatal
+
+
+def serve(handler: Handler, address: Optional[Address] = None, *, threads: int = 1,
+          backlog: int = 0, mode: Optional[int] = None,
+          limits: Optional[Mapping[int, int]] = None, handle_signals: bool = True) -> None:
+    """Opens a Server (``address``, ``backlog``, ``mode`` and ``limits`` as
+    for Server(); no address inherits the listener from the parent, or runs
+    once as plain CGI) and serves it with ``handler`` on ``threads`` threads
+    until SIGTERM/SIGINT (see serve_on).
+
+        def hello(request):
+            request.header("Content-Type", "text/plain")
+            request.print("Hello\\n")
+
+        ffcgi.serve(hello, "/run/hello.sock", threads=8)
+    """
     if threads < 1:
         raise ValueError("threads must be at least 1")
-    previous = {}
-    if handle_signals and threading.current_thread() is threading.main_thread():
-        for signo in _STOP_SIGNALS:
-            previous[signo] = signal.signal(signo, lambda *_: server.shutdown())
-    workers: List[threading.Thread] = [
-        threading.Thread(target=_work, args=(server, handler), name=f"ffcgi-worker-{i}",
-                         daemon=True)
-        for i in range(threads)]
-    try:
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            while worker.is_alive():
-                worker.join(0.2)  # a short wait keeps signal handlers running
-    finally:
-        server.shutdown()
-        for worker in workers:
-            if worker.ident is not None:
-                worker.join()
-        for signo, handler_before in previous.items():
-            signal.signal(signo, handler_before)
-        server.close()
+    serve_on(Server(address, backlog=backlog, mode=mode, limits=limits), handler,
+             threads=threads, handle_signals=handle_signals)
 
 
-def serve(handler: Handler, address: Optional[str] = None, *, threads: int = 1,
-          backlog: int = 0, mode: Optional[int] = None, handle_signals: bool = True) -> None:
-    """Opens a Server (``address`` as for Server(); None inherits fd 0 or
-    runs once as CGI) and serves it with ``handler`` on ``threads`` threads
-    until SIGTERM/SIGINT (see serve_on)."""
-    serve_on(Server(address, backlog=backlog, mode=mode), handler, threads=threads,
-             handle_signals=handle_signals)
+__all__ = ["Handler", "STOP_SIGNALS", "serve", "serve_on"]
