@@ -43,5 +43,4 @@ def echo(request: ffcgi.Request) -> None:
 
 
 if __name__ == "__main__":
-    args = example_args.parse(__doc__.splitlines()[0])
-    ffcgi.serve(echo, args.socket, threads=args.threads)
+    example_args.serve(echo, __doc__.splitlines()[0])

@@ -15,5 +15,4 @@ def hello(request: ffcgi.Request) -> None:
 
 
 if __name__ == "__main__":
-    args = example_args.parse(__doc__.splitlines()[0])
-    ffcgi.serve(hello, args.socket, threads=args.threads)
+    example_args.serve(hello, __doc__.splitlines()[0])
