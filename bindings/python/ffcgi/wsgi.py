@@ -49,8 +49,10 @@ response. ``close()`` of the returned iterable is always called.
 
 Failures. An exception from the app is written, with its traceback, to
 ``wsgi.errors`` (the web server's error log); if nothing was sent yet the
-answer becomes a plain 500. A web server that went away (the client left)
-closes the iterable and the worker goes on with the next request.
+answer becomes a plain 500 (413 for ffcgi.LimitExceeded: a body over the
+server's limit). A web server that went away (the client left, the request
+was aborted or stalled past the idle limit) closes the iterable and the
+worker goes on with the next request.
 """
 import argparse
 import importlib
@@ -128,7 +130,14 @@ class InputStream:
         if size <= 0:
             return b""
         chunk = bytearray(size)
-        count = self._raw.readinto(chunk)
+        try:
+            count = self._raw.readinto(chunk)
+        except Error as error:
+            # Without the frames below this one: they hold the buffer export of
+            # `chunk`, and an app that keeps the exception in a reference cycle
+            # would leave them to the cycle collector, which clears such
+            # exports in no safe order (BufferError, then a crash).
+            raise error.with_traceback(None)
         if self._left is not None:
             self._left -= count
         del chunk[count:]
@@ -551,25 +560,31 @@ class WSGIHandler:
         environ = self.environ(request)
         response = _Response(request, environ)
         failure: Optional[BaseException] = None
+        closing: Optional[BaseException] = None
         result: Optional[Iterable[bytes]] = None
         try:
-            result = self.app(environ, response.start_response)
-            response.send_iterable(result)
-        except Exception as error:
-            failure = error
-        if result is not None:
-            closing = _close(result)
-            failure = failure or closing
-            if closing is not None and closing is not failure:
-                environ["wsgi.errors"].write("".join(traceback.format_exception(
-                    type(closing), closing, closing.__traceback__)))
-        try:
-            if failure is None:
-                response.complete()
-        except Exception as error:
-            failure = error
-        if failure is not None:
-            response.fail(failure)
+            try:
+                result = self.app(environ, response.start_response)
+                response.send_iterable(result)
+            except Exception as error:
+                failure = error
+            if result is not None:
+                closing = _close(result)
+                failure = failure or closing
+                if closing is not None and closing is not failure:
+                    environ["wsgi.errors"].write("".join(traceback.format_exception(
+                        type(closing), closing, closing.__traceback__)))
+            try:
+                if failure is None:
+                    response.complete()
+            except Exception as error:
+                failure = error
+            if failure is not None:
+                response.fail(failure)
+        finally:
+            # An exception held here would make a reference cycle through its
+            # traceback and this frame (PEP 3333 warns of the same with exc_info).
+            failure = closing = result = None
 
 
 def serve_on(server: Server, app: Application, *, threads: int = 1,
