@@ -7,7 +7,8 @@ started by PID. This module holds the pieces every such test needs:
 
   Workspace   the temporary directory (0755 under /tmp), the processes started
               in it (each with a log file), and their cleanup on every exit path
-  Apps        the command lines of the example apps in every language
+  Apps        the command lines of the example apps in every language, and
+              stage(): copies of them for web servers that drop root (Staged)
   fetch()     one HTTP request with http.client; Response keeps every header
   run()       sets up, runs named checks, prints "ok - …"/"FAIL - …" and the
               closing "N passed, N failed" line, returns the exit status
@@ -15,9 +16,9 @@ started by PID. This module holds the pieces every such test needs:
 
 Standard library only; every wait is bounded.
 """
-import http.client
 import argparse
 import grp
+import http.client
 import os
 import pwd
 import shutil
@@ -172,15 +173,18 @@ def running(pid):
 
 def stop_pid(pid, name, say):
     """Stops a process that is not our child: SIGTERM, up to 5 s, SIGKILL."""
-    if not running(pid):
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 5
-    while running(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if running(pid):
-        say("%s (pid %d) did not stop within 5 s: killing it" % (name, pid))
-        os.kill(pid, signal.SIGKILL)
+    try:
+        if not running(pid):
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if running(pid):
+            say("%s (pid %d) did not stop within 5 s: killing it" % (name, pid))
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # it went meanwhile
 
 
 class Workspace:
@@ -214,7 +218,8 @@ class Workspace:
         except OSError:
             return ""
 
-    def give_to_server(self, *dirs):
+    @staticmethod
+    def give_to_server(*dirs):
         """Makes dirs (created if needed) writable for server_user(): servers
         that drop root create their sockets and logs there as that user."""
         user, group = server_user()
@@ -235,11 +240,12 @@ class Workspace:
         self.procs.append((name, proc))
         return proc
 
-    def start_app(self, name, argv, address, timeout=30):
+    def start_app(self, name, argv, address, timeout=60):
         """Starts an app with --socket address and waits until it listens. A
         unix socket is made under umask 000 (0777: see
         examples/nginx/ffcgi-demo.conf.in for why). For "HOST:0" a free port
-        is picked (again, if another process took it meanwhile). Returns
+        is picked (again, if another process took it meanwhile). The timeout
+        leaves Raku room to precompile its modules on a first run. Returns
         (Popen, the address)."""
         host, sep, port = address.rpartition(":")
         for attempt in range(3):
@@ -342,10 +348,10 @@ class Apps:
         return name or os.path.join(EXAMPLES, app + ext)
 
     def stage(self, dest, wanted):
-        """Copies the apps wanted ((app, lang) pairs; lang c, python or wsgi)
-        and what they need under dest; returns a Staged. A Python or WSGI
-        app's copy is its script with this interpreter in the #! line; a
-        WSGI app must serve itself when run as a script."""
+        """Copies the apps wanted ((app, lang) pairs) and what they need
+        under dest; returns a Staged. A Python, WSGI or Raku app's copy is its
+        script with this interpreter in the #! line; a WSGI app must serve
+        itself when run as a script."""
         staged = Staged(dest)
         os.makedirs(staged.lib)
         shutil.copy(os.path.join(self.build, "src", "libffcgi.so.1"), staged.lib)
@@ -358,20 +364,28 @@ class Apps:
             target = os.path.join(dest, "%s-%s" % (app, lang))
             if lang == "c":
                 shutil.copy(self.argv(app, lang)[-1], target)
-            elif lang in ("python", "wsgi"):
+            else:
+                interpreter = find_program("raku", "RAKU") if lang == "raku" else self.python
                 with open(self.script(app, lang), "rb") as f:
                     source = f.read()
                 if source.startswith(b"#!"):
                     source = source[source.index(b"\n") + 1:]
                 with open(target, "wb") as f:
-                    f.write(b"#!" + self.python.encode() + b"\n" + source)
-            else:
-                raise Failure("cannot stage a %s app" % lang)
-            os.chmod(target, 0o755)
+                    f.write(b"#!" + interpreter.encode() + b"\n" + source)
             staged.path[(app, lang)] = target
+        if any(lang == "raku" for _, lang in wanted):
+            shutil.copytree(os.path.join(REPO, "bindings", "raku", "lib"), staged.rakulib,
+                            ignore=shutil.ignore_patterns(".precomp"))
+            subprocess.run([find_program("raku", "RAKU"), "-e",
+                            "use FastCGI::NativeCall; use FastCGI::NativeCall::Async"],
+                           env=dict(os.environ, **dict(staged.env, HOME=staged.home)),
+                           check=True, timeout=300)
+            shutil.rmtree(staged.home, ignore_errors=True)  # root's cache: USER makes its own
         for root, dirs, files in os.walk(dest):
             for name in dirs + files:
                 os.chmod(os.path.join(root, name), 0o755)
+        os.mkdir(staged.home)
+        Workspace.give_to_server(staged.home)
         return staged
 
     def argv(self, app, lang):
@@ -400,6 +414,8 @@ class Staged:
     the test copies what they need into its 0755 temporary directory:
         DEST/lib/libffcgi.so.1, DEST/python/ (the ffcgi package, compiled
         part included, and the examples' modules), DEST/<app>-<lang>
+        DEST/raku/ (FastCGI::NativeCall, precompiled here: the server's user
+        cannot write there), DEST/home/ (that user's $HOME, for Raku)
     path[(app, lang)] is the executable; env are the variables it needs
     (build/devenv sets the same ones for the build tree)."""
 
@@ -407,11 +423,15 @@ class Staged:
         self.dest = dest
         self.lib = os.path.join(dest, "lib")
         self.pythonpath = os.path.join(dest, "python")
+        self.rakulib = os.path.join(dest, "raku")
+        self.home = os.path.join(dest, "home")  # Raku keeps a cache under $HOME/.raku
         self.path = {}
         self.env = {"LD_LIBRARY_PATH": self.lib,
                     "FFCGI_LIBRARY": os.path.join(self.lib, "libffcgi.so.1"),
                     "PYTHONPATH": self.pythonpath,
-                    "PYTHONDONTWRITEBYTECODE": "1"}
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                    "RAKULIB": self.rakulib,
+                    "HOME": self.home}
 
 
 def run(name, plan):
