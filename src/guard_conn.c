@@ -206,13 +206,14 @@ int ffc_guard_direct(ffcgi_request *req)
     return point_libfcgi_at(req, c->fd);
 }
 
-static void empty_pair(struct ffc_conn *c)
+/* The socketpair lives for one replayed request: nothing of it lingers
+ * (a descriptor, or bytes libfcgi did not read) once the request ends. */
+static void close_pair(struct ffc_conn *c)
 {
-    char sink[4096];
-    if (c->pair[1] < 0)
-        return;
-    while (recv(c->pair[1], sink, sizeof sink, MSG_DONTWAIT) > 0)
-        ;
+    for (int i = 0; i < 2; i++)
+        if (c->pair[i] >= 0)
+            close(c->pair[i]);
+    c->pair[0] = c->pair[1] = -1;
 }
 
 static void forget_connection(ffcgi_request *req)
@@ -224,7 +225,7 @@ static void forget_connection(ffcgi_request *req)
     req->fcgx.ipcFd = -1;
     ffc_buf_clear(&c->in);
     c->in_pos = 0;
-    empty_pair(c);
+    close_pair(c);
 }
 
 void ffc_guard_close(ffcgi_request *req)
@@ -247,7 +248,7 @@ static int is_fatal(int failure)
 void ffc_guard_after_finish(ffcgi_request *req)
 {
     struct ffc_conn *c = &req->conn;
-    empty_pair(c);
+    close_pair(c);
     c->libfcgi_on_pair = 0;
     if (c->mode == FFC_REPLAY && is_fatal(c->failure)) {
         c->failure = 0;
@@ -265,10 +266,6 @@ void ffc_guard_release(ffcgi_request *req)
 {
     struct ffc_conn *c = &req->conn;
     ffc_guard_close(req);
-    for (int i = 0; i < 2; i++)
-        if (c->pair[i] >= 0)
-            close(c->pair[i]);
-    c->pair[0] = c->pair[1] = -1;
     ffc_buf_release(&c->in);
     ffc_buf_release(&c->scratch);
     ffc_buf_release(&c->early_data);

@@ -114,10 +114,13 @@ static int accept_fastcgi(ffcgi_request *req)
             req->conn.fresh = 1;
         }
         int rc = ffc_guard_next_request(req);
-        if (rc == FFC_DROPPED)
-            continue;
-        if (rc < 0)
+        if (rc == FFCGI_ESHUTDOWN)
             return rc;
+        if (rc != 0) { /* this connection ended or failed (out of memory or
+                        * descriptors): drop it, serve the next */
+            ffc_guard_close(req);
+            continue;
+        }
         /* FCGX_Accept_r begins with FCGX_Finish_r, which would close the
          * connection if the previous request had not kept its own. */
         req->fcgx.keepConnection = 1;

@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +54,10 @@ pid_t process_start(char *const argv[], const struct child_setup *setup)
         move_fd(setup->stdin_fd, 0);
     if (setup->stdout_fd >= 0)
         move_fd(setup->stdout_fd, 1);
+    if (setup->nofile > 0) {
+        struct rlimit lim = {(rlim_t)setup->nofile, (rlim_t)setup->nofile};
+        setrlimit(RLIMIT_NOFILE, &lim);
+    }
     if (setup->systemd) {
         char pid_text[16];
         snprintf(pid_text, sizeof pid_text, "%d", (int)getpid());
@@ -105,4 +111,28 @@ int process_stop(pid_t pid)
 {
     CHECK(kill(pid, SIGTERM) == 0);
     return process_wait(pid);
+}
+
+int process_fd_count(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    CHECK(d != NULL);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+long process_rss_kib(pid_t pid)
+{
+    char path[64];
+    long size = 0, resident = 0;
+    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    FILE *f = fopen(path, "r");
+    CHECK(f && fscanf(f, "%ld %ld", &size, &resident) == 2);
+    fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }

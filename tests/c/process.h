@@ -12,7 +12,12 @@ struct child_setup {
     int stdin_fd;           /* -1, or a descriptor to become stdin (CGI) */
     int stdout_fd;          /* -1, or a descriptor to become stdout (CGI) */
     char *const *env;       /* NULL: inherit; else the whole environment */
+    int nofile;             /* 0, or the child's RLIMIT_NOFILE */
 };
+
+/* Descriptors open in process pid (from /proc), and its resident set in KiB. */
+int process_fd_count(pid_t pid);
+long process_rss_kib(pid_t pid);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
  * then released). */
