@@ -13,10 +13,10 @@ import os
 import socket
 import threading
 import weakref
-from typing import Any, Iterator, List, Mapping, Optional, Union
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Union
 
 from ._lib import ffi, lib
-from .errors import AddressError, StateError, check
+from .errors import AddressError, InvalidArgumentError, StateError, check
 from .request import Request
 
 Address = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -76,11 +76,13 @@ class Server:
     close() is made good when the Server is garbage-collected.
 
     ``limits`` sets limits before any request, e.g. ``{ffcgi.LIMIT_BODY_BYTES:
-    10 << 20}`` (see set_limit()).
+    10 << 20}`` (see set_limit()); ``allow`` the peers a TCP listener accepts
+    (see allow()).
     """
 
     def __init__(self, address: Optional[Address] = None, *, backlog: int = 0,
-                 mode: Optional[int] = None, limits: Optional[Mapping[int, int]] = None) -> None:
+                 mode: Optional[int] = None, limits: Optional[Mapping[int, int]] = None,
+                 allow: Union[str, Iterable[str], None] = None) -> None:
         out = ffi.new("ffcgi_server **")
         if address is None:
             check(lib.ffcgi_server_inherit(out))
@@ -89,20 +91,22 @@ class Server:
             if b"\0" in encoded:  # a C string would end there: another address
                 raise AddressError(lib.FFCGI_EADDRESS, f"address {address!r} contains NUL")
             check(lib.ffcgi_server_open(out, encoded, backlog, -1 if mode is None else mode))
-        self._adopt(out[0], limits)
+        self._adopt(out[0], limits, allow)
 
     @classmethod
-    def from_fd(cls, fd: int, *, limits: Optional[Mapping[int, int]] = None) -> "Server":
+    def from_fd(cls, fd: int, *, limits: Optional[Mapping[int, int]] = None,
+                allow: Union[str, Iterable[str], None] = None) -> "Server":
         """A server on ``fd``, an already listening socket (unix or TCP) that
         stays the caller's: close() does not close it. The descriptor is set
         to non-blocking. Raises NotListeningError for anything else."""
         out = ffi.new("ffcgi_server **")
         check(lib.ffcgi_server_from_fd(out, fd))
         server = cls.__new__(cls)
-        server._adopt(out[0], limits)
+        server._adopt(out[0], limits, allow)
         return server
 
-    def _adopt(self, handle: Any, limits: Optional[Mapping[int, int]]) -> None:
+    def _adopt(self, handle: Any, limits: Optional[Mapping[int, int]],
+               allow: Union[str, Iterable[str], None]) -> None:
         self._handle = handle
         # An RLock: shutdown() takes it and may run in a signal handler on a
         # thread that holds it already.
@@ -119,6 +123,8 @@ class Server:
         try:
             for limit, value in (limits or {}).items():
                 self.set_limit(limit, value)
+            if allow is not None:
+                self.allow(allow)
         except BaseException:
             self._finalizer()
             raise
@@ -204,6 +210,43 @@ class Server:
         with self._lock:
             self._check_open()
             return int(check(lib.ffcgi_server_limit(self._handle, limit)))
+
+    def allow(self, addresses: Union[str, Iterable[str], None]) -> None:
+        """Restricts which peers may connect to a TCP listener: IPv4 or IPv6
+        addresses, each with an optional /prefix, as a list or one string
+        separated by commas or spaces (``"127.0.0.1, 10.0.0.0/8, ::1"``).
+        None or "" allows everyone again. A connection from another address
+        is closed at once and counted (``refusals``); unix-socket peers are
+        not affected (use the socket's mode). Replaces the previous list; a
+        TCP server starts with FCGI_WEB_SERVER_ADDRS from the environment if
+        set. Set it before the first accept(). Raises InvalidArgumentError
+        for an entry that is not an address (the previous list stays)."""
+        if addresses is None:
+            text = b""
+        else:
+            text = (addresses if isinstance(addresses, str) else ",".join(addresses)).encode()
+        if b"\0" in text:
+            raise InvalidArgumentError(lib.FFCGI_EINVAL, f"allow-list {addresses!r} contains NUL")
+        with self._lock:
+            self._check_open()
+            check(lib.ffcgi_server_allow(self._handle, text))
+
+    @property
+    def refusals(self) -> int:
+        """How many connections the allow-list refused so far."""
+        with self._lock:
+            self._check_open()
+            return int(check(lib.ffcgi_server_refusals(self._handle, ffi.NULL, 0)))
+
+    @property
+    def last_refusal(self) -> str:
+        """Why the latest connection was refused, e.g. "refused 10.1.2.3
+        port 5000: not in the allow-list"; "" if none was."""
+        detail = ffi.new("char[]", 256)
+        with self._lock:
+            self._check_open()
+            check(lib.ffcgi_server_refusals(self._handle, detail, len(detail)))
+        return ffi.string(detail).decode("utf-8", "replace")
 
     def fileno(self) -> int:
         """The listening socket's descriptor (-1 for a CGI run)."""

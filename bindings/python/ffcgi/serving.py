@@ -15,7 +15,7 @@ stopped and the server is closed.
 import signal
 import threading
 import traceback
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Union
 
 from .errors import Error
 from .request import Request
@@ -121,9 +121,11 @@ def serve_on(server: Server, handler: Handler, *, threads: int = 1,
 
 def serve(handler: Handler, address: Optional[Address] = None, *, threads: int = 1,
           backlog: int = 0, mode: Optional[int] = None,
-          limits: Optional[Mapping[int, int]] = None, handle_signals: bool = True) -> None:
-    """Opens a Server (``address``, ``backlog``, ``mode`` and ``limits`` as
-    for Server(); no address inherits the listener from the parent, or runs
+          limits: Optional[Mapping[int, int]] = None,
+          allow: Union[str, Iterable[str], None] = None, handle_signals: bool = True) -> None:
+    """Opens a Server (``address``, ``backlog``, ``mode``, ``limits`` and
+    ``allow`` as for Server(); no address inherits the listener from the
+    parent, or runs
     once as plain CGI) and serves it with ``handler`` on ``threads`` threads
     until SIGTERM/SIGINT (see serve_on).
 
@@ -135,7 +137,7 @@ def serve(handler: Handler, address: Optional[Address] = None, *, threads: int =
     """
     if threads < 1:
         raise ValueError("threads must be at least 1")
-    serve_on(Server(address, backlog=backlog, mode=mode, limits=limits), handler,
+    serve_on(Server(address, backlog=backlog, mode=mode, limits=limits, allow=allow), handler,
              threads=threads, handle_signals=handle_signals)
 
 
