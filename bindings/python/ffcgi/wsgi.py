@@ -63,13 +63,13 @@ import re
 import sys
 import traceback
 from types import TracebackType
-from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
-                    Type, Union)
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence,
+                    Tuple, Type, Union)
 
 from ._lib import lib
 from .errors import Error
 from .request import Request
-from .server import Server
+from .server import LIMIT_BODY_BYTES, Address, Server
 from .serving import serve_on as _serve_handler_on
 
 __all__ = ["ErrorStream", "FileWrapper", "InputStream", "WSGIHandler", "load_app", "main", "run",
@@ -601,8 +601,10 @@ def serve_on(server: Server, app: Application, *, threads: int = 1,
     _serve_handler_on(server, handler, threads=threads, handle_signals=handle_signals)
 
 
-def serve(app: Application, address: Optional[str] = None, *, threads: int = 1,
-          backlog: int = 0, mode: Optional[int] = None, script_name: Optional[str] = None,
+def serve(app: Application, address: Optional[Address] = None, *, threads: int = 1,
+          backlog: int = 0, mode: Optional[int] = None,
+          limits: Optional[Mapping[int, int]] = None,
+          allow: Union[str, Iterable[str], None] = None, script_name: Optional[str] = None,
           multiprocess: bool = False, handle_signals: bool = True) -> None:
     """Serves the WSGI ``app`` until SIGTERM/SIGINT.
 
@@ -610,12 +612,15 @@ def serve(app: Application, address: Optional[str] = None, *, threads: int = 1,
     or ``"127.0.0.1:9000"`` / ``"[::1]:9000"``; None serves what the parent
     handed over (systemd, fd 0) or answers one request as plain CGI.
     ``threads``: requests served at once (wsgi.multithread is true iff > 1).
-    ``backlog`` and ``mode`` (the unix socket's file mode) as for Server().
+    ``backlog``, ``mode`` (the unix socket's file mode), ``limits`` (e.g.
+    ``{ffcgi.LIMIT_BODY_BYTES: 10 << 20}``: a bigger body makes wsgi.input
+    raise LimitExceeded, a 413 if the app lets it through) and ``allow``
+    (the peers a TCP listener accepts) as for Server().
     ``script_name``: the mount prefix ("" for the root, "/app"); None trusts
     the web server's SCRIPT_NAME/PATH_INFO (see split_path).
     ``multiprocess``: the value of wsgi.multiprocess.
     """
-    server = Server(address, backlog=backlog, mode=mode)
+    server = Server(address, backlog=backlog, mode=mode, limits=limits, allow=allow)
     serve_on(server, app, threads=threads, script_name=script_name, multiprocess=multiprocess,
              handle_signals=handle_signals)
 
@@ -689,6 +694,12 @@ def _parser(prog: str, description: str, with_app: bool) -> argparse.ArgumentPar
                         help="listen backlog (default: the library's)")
     parser.add_argument("--mode", type=lambda text: int(text, 8), metavar="OCTAL",
                         help="file mode of a unix socket, e.g. 660 (default: from the umask)")
+    parser.add_argument("--max-body", type=int, metavar="BYTES",
+                        help="refuse request bodies larger than this with 413 (default: no "
+                             "limit)")
+    parser.add_argument("--allow", action="append", metavar="PEER",
+                        help="a peer address or prefix a TCP listener accepts, e.g. "
+                             "127.0.0.1 or 10.0.0.0/8 (repeatable; default: everyone)")
     parser.add_argument("--script-name", metavar="PREFIX",
                         help="the URL prefix the app is mounted at ('' for the root); "
                              "default: the web server's SCRIPT_NAME/PATH_INFO split")
@@ -703,7 +714,8 @@ def _serve_args(app: Application, args: argparse.Namespace, name: str, prog: str
               f"thread{'s' if args.threads > 1 else ''}", file=sys.stderr, flush=True)
     try:
         serve(app, args.socket, threads=args.threads, backlog=args.backlog, mode=args.mode,
-              script_name=args.script_name, multiprocess=args.multiprocess)
+              limits=None if args.max_body is None else {LIMIT_BODY_BYTES: args.max_body},
+              allow=args.allow, script_name=args.script_name, multiprocess=args.multiprocess)
     except Error as error:  # the listener: one line, as the C examples say it
         print(f"{prog}: {error}", file=sys.stderr)
         return 1
