@@ -66,11 +66,17 @@ class _Stream(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         handle = self._request._current()
-        view = memoryview(buffer).cast("B")
-        if not len(view):
-            return 0
-        target = ffi.from_buffer("char[]", view, require_writable=True)
-        check(self._read_call(handle, target, len(view), self._nread))
+        # Every export of `buffer` is released before an error is raised: a
+        # traceback holding one, left to the cycle collector, crashes it.
+        with memoryview(buffer) as given, given.cast("B") as view:
+            if not len(view):
+                return 0
+            target = ffi.from_buffer("char[]", view, require_writable=True)
+            try:
+                code = self._read_call(handle, target, len(view), self._nread)
+            finally:
+                ffi.release(target)
+        check(code)
         return int(self._nread[0])
 
 
@@ -119,7 +125,7 @@ class BodyReader(io.BufferedIOBase):
         except _NOT_NOW:
             raise  # nothing failed: not possible now (finished, body first, role)
         except Error as error:
-            self._error = error
+            self._error = error.with_traceback(None)
             return None
         del chunk[count:]
         return bytes(chunk)
@@ -163,17 +169,17 @@ class BodyReader(io.BufferedIOBase):
         return self.read(self._buffer_size if size < 0 else size)
 
     def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
         if self._buffered() or self._error is not None:
-            data = self.read(len(view))
-            view[:len(data)] = data
+            with memoryview(buffer) as given, given.cast("B") as view:
+                data = self.read(len(view))
+                view[:len(data)] = data
             return len(data)
         try:  # nothing buffered: straight into the caller's buffer
-            return self._raw.readinto(view)
+            return self._raw.readinto(buffer)
         except _NOT_NOW:
             raise
         except Error as error:
-            self._error = error
+            self._error = error.with_traceback(None)
             raise
 
     def peek(self, size: int = 0) -> bytes:

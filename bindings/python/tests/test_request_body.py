@@ -4,6 +4,9 @@ the bytes before a failure come first, then the error."""
 import hashlib
 import io
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import tracemalloc
 
@@ -226,3 +229,40 @@ def test_read_waits_for_no_byte_beyond_what_it_returns(server, address):
         request.print("ok")
         request.finish()
         assert conn.read_response().stdout == b"ok"
+
+
+CYCLE_AFTER_A_FAILURE = textwrap.dedent("""
+    import gc, sys
+    import ffcgi, fcgi_client as fc
+
+    server = ffcgi.Server(sys.argv[1])
+    for round in range(5):
+        with fc.RawConnection(sys.argv[1]) as conn:
+            conn.send(fc.request_head([("A", "1")], keep_conn=True)
+                      + fc.record(fc.STDIN, 1, b"x" * 100) + fc.record(fc.ABORT_REQUEST, 1))
+            request = server.accept()
+            for reader in (lambda: request.read(1000), lambda: request.read(),
+                           lambda: request.readinto(bytearray(1000)), request.readline,
+                           lambda: request.body.raw.readinto(bytearray(1000))):
+                try:
+                    while reader():
+                        pass
+                except ffcgi.RequestAborted as error:
+                    cycle = {"error": error}
+                    cycle["cycle"] = cycle  # left to the cycle collector
+            request.finish()
+            del request, cycle, reader
+            gc.collect()
+    server.close()
+    print("collected")
+""")
+
+
+def test_a_read_error_left_in_a_reference_cycle_is_collected_safely(address):
+    """The traceback of a read error must hold no export of the read buffer:
+    the cycle collector clears such exports in no safe order and crashed."""
+    done = subprocess.run([sys.executable, "-X", "dev", "-c", CYCLE_AFTER_A_FAILURE, address],
+                          capture_output=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert done.stdout == b"collected\n" and b"BufferError" not in done.stderr
