@@ -54,6 +54,8 @@ pid_t process_start(char *const argv[], const struct child_setup *setup)
         move_fd(setup->stdin_fd, 0);
     if (setup->stdout_fd >= 0)
         move_fd(setup->stdout_fd, 1);
+    /* nothing else of the test process leaks into the app */
+    close_range(setup->listen_fd >= 0 && setup->listen_fd_target == 3 ? 4 : 3, ~0U, 0);
     if (setup->nofile > 0) {
         struct rlimit lim = {(rlim_t)setup->nofile, (rlim_t)setup->nofile};
         setrlimit(RLIMIT_NOFILE, &lim);
