@@ -130,14 +130,7 @@ class InputStream:
         if size <= 0:
             return b""
         chunk = bytearray(size)
-        try:
-            count = self._raw.readinto(chunk)
-        except Error as error:
-            # Without the frames below this one: they hold the buffer export of
-            # `chunk`, and an app that keeps the exception in a reference cycle
-            # would leave them to the cycle collector, which clears such
-            # exports in no safe order (BufferError, then a crash).
-            raise error.with_traceback(None)
+        count = self._raw.readinto(chunk)
         if self._left is not None:
             self._left -= count
         del chunk[count:]
