@@ -1,0 +1,211 @@
+"""The WSGI server as a whole: N threads really serving N requests at once
+(wsgi.multithread), a client that goes away (the iterable is closed, the
+worker goes on), and the command line `python3 -m ffcgi.wsgi MODULE[:APP]`:
+file paths and dotted modules, its options, its errors, plain CGI
+(wsgi.run_once) and a graceful stop on SIGTERM."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import wsgiref.validate
+
+import pytest
+
+from fcgi_client import (STDIN, STDOUT, ClientError, RawConnection, free_port, request_head,
+                         stream, wait_for_listener)
+from ffcgi.wsgi import WSGIHandler
+
+PARAMS = [("REQUEST_METHOD", "GET"), ("SERVER_NAME", "localhost"), ("SERVER_PORT", "80"),
+          ("SERVER_PROTOCOL", "HTTP/1.1")]
+TEXT = [("Content-Type", "text/plain")]
+WAIT = 20.0
+
+# An app for the command line tests: answers with its environ's flags as JSON.
+FLAGS_APP = textwrap.dedent("""
+    import json, os, time
+
+    def report(environ, start_response):
+        if environ["QUERY_STRING"] == "slow":
+            open(os.environ["SLOW_MARKER"], "w").close()
+            time.sleep(1.0)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        keys = ("wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once", "wsgi.url_scheme",
+                "SCRIPT_NAME", "PATH_INFO", "REQUEST_METHOD")
+        answer = {key: environ.get(key) for key in keys}
+        answer["body"] = body.decode("latin-1")
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(answer).encode()]
+
+    class Holder:
+        app = staticmethod(report)
+
+    application = report
+    not_callable = 42
+""")
+
+
+def test_threads_serve_requests_at_once(serving, client):
+    """Four requests meet at a barrier inside the app: only four threads
+    serving at the same time get them all through."""
+    barrier = threading.Barrier(4, timeout=WAIT)
+    flags = []
+
+    def app(environ, start_response):
+        flags.append(environ["wsgi.multithread"])
+        barrier.wait()
+        start_response("200 OK", TEXT)
+        return [threading.current_thread().name.encode()]
+
+    address = serving.start(WSGIHandler(wsgiref.validate.validator(app), multithread=True),
+                            threads=4)
+    pendings = [client.start(address, params=PARAMS) for _ in range(4)]
+    responses = [pending.result() for pending in pendings]
+    assert [r.stderr for r in responses] == [b""] * 4
+    assert len({r.body for r in responses}) == 4  # four different worker threads
+    assert flags == [True] * 4
+
+
+def test_a_client_that_goes_away_closes_the_iterable_and_the_worker_goes_on(serving, client):
+    closed = threading.Event()
+    produced = []
+
+    def endless(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        if environ["QUERY_STRING"] == "short":
+            yield b"short answer"
+            return
+        try:
+            for number in range(4000):  # 256 MiB at most, should the disconnect go unseen
+                produced.append(number)
+                yield b"x" * 65536
+        finally:
+            closed.set()
+
+    address = serving.start(WSGIHandler(endless), threads=1)
+    with RawConnection(address, timeout=WAIT) as conn:
+        conn.send(request_head(PARAMS) + stream(STDIN, 1, b""))
+        rtype, _, _ = conn.read_record()
+        assert rtype == STDOUT
+    assert closed.wait(WAIT), "the iterable was not closed after the client left"
+    assert len(produced) < 4000
+    response = client.request(address, params=PARAMS, query="short")  # the one worker again
+    assert response.protocol_status == 0 and response.body == b"short answer"
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_dir(sockdir):
+    with open(os.path.join(sockdir, "flags_app.py"), "w") as source:
+        source.write(FLAGS_APP)
+    return sockdir
+
+
+def cli(processes, app_dir, *args, **popen):
+    """Starts python3 -m ffcgi.wsgi ARGS in ``app_dir``."""
+    env = dict(os.environ, SLOW_MARKER=os.path.join(app_dir, "slow.marker"))
+    return processes.start([sys.executable, "-m", "ffcgi.wsgi", *args], cwd=app_dir, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+@pytest.mark.parametrize("spec, extra, expected", [
+    ("flags_app.py", [], {"wsgi.multithread": False, "wsgi.multiprocess": False}),
+    ("{dir}/flags_app.py:report", ["--threads", "3"], {"wsgi.multithread": True}),
+    ("flags_app:Holder.app", ["--multiprocess"], {"wsgi.multiprocess": True}),
+    ("flags_app", ["--script-name", "/mount"], {"SCRIPT_NAME": "/mount", "PATH_INFO": "/x"}),
+])
+def test_the_command_line_loads_files_and_modules(processes, client, app_dir, spec, extra,
+                                                   expected):
+    address = os.path.join(app_dir, "cli.sock")
+    process = cli(processes, app_dir, spec.format(dir=app_dir), "--socket", address, *extra)
+    wait_for_listener(address, process)
+    response = client.request(address, params=PARAMS + [("SCRIPT_NAME", "/mount/x")])
+    assert response.stderr == b"", response.stderr.decode(errors="replace")
+    flags = json.loads(response.body)
+    assert flags["wsgi.run_once"] is False
+    for key, value in expected.items():
+        assert flags[key] == value, key
+    assert processes.stop(process) == 0
+    assert not os.path.exists(address), "the socket file was left behind"
+    assert b"ffcgi.wsgi: serving" in process.stderr.read()
+
+
+def test_sigterm_lets_the_request_in_flight_finish(processes, client, app_dir):
+    address = os.path.join(app_dir, "cli.sock")
+    process = cli(processes, app_dir, "flags_app.py", "--socket", address, "--threads", "2")
+    wait_for_listener(address, process)
+    pending = client.start(address, params=PARAMS, query="slow")
+    marker = os.path.join(app_dir, "slow.marker")
+    deadline = time.monotonic() + WAIT
+    while not os.path.exists(marker):
+        assert time.monotonic() < deadline, "the slow request never started"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    response = pending.result()
+    assert response.protocol_status == 0 and json.loads(response.body)["REQUEST_METHOD"] == "GET"
+    assert process.wait(WAIT) == 0
+    assert not os.path.exists(address)
+
+
+def test_without_a_listener_it_answers_once_as_cgi(app_dir):
+    env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="POST",
+               CONTENT_LENGTH="5", SCRIPT_NAME="/cgi/path", QUERY_STRING="", HTTPS="on")
+    done = subprocess.run([sys.executable, "-m", "ffcgi.wsgi", "flags_app.py"], cwd=app_dir,
+                          input=b"12345 and more than CONTENT_LENGTH", capture_output=True,
+                          env=env, timeout=WAIT)
+    assert done.returncode == 0, done.stderr.decode()
+    head, _, body = done.stdout.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n") == [b"Status: 200 OK", b"Content-Type: application/json"]
+    flags = json.loads(body)
+    assert flags["wsgi.run_once"] is True and flags["wsgi.multithread"] is False
+    assert flags["body"] == "12345"
+    assert flags["wsgi.url_scheme"] == "https"
+    assert (flags["SCRIPT_NAME"], flags["PATH_INFO"]) == ("", "/cgi/path")
+    assert done.stderr == b""
+
+
+def test_max_body_turns_a_bigger_body_into_413(processes, client, app_dir):
+    address = os.path.join(app_dir, "cli.sock")
+    process = cli(processes, app_dir, "flags_app.py", "--socket", address, "--max-body", "100")
+    wait_for_listener(address, process)
+    fits = client.request(address, params=PARAMS, stdin=b"x" * 100)
+    assert fits.status_line == b"200 OK" and json.loads(fits.body)["body"] == "x" * 100
+    too_big = client.request(address, params=PARAMS, stdin=b"x" * 101)
+    assert too_big.status_line == b"413 Content Too Large"
+    assert too_big.body == b"413 Content Too Large\n"
+    assert too_big.stderr.startswith(b"ffcgi.wsgi: ") and b"Traceback" not in too_big.stderr
+
+
+@pytest.mark.parametrize("allow, served", [("10.0.0.0/8", False), ("127.0.0.0/8", True)])
+def test_allow_restricts_the_peers_of_a_tcp_listener(processes, client, app_dir, allow, served):
+    address = f"127.0.0.1:{free_port()}"
+    process = cli(processes, app_dir, "flags_app.py", "--socket", address, "--allow", allow,
+                  "--allow", "192.0.2.1")
+    wait_for_listener(address, process)
+    if served:
+        assert client.request(address, params=PARAMS).status_line == b"200 OK"
+    else:
+        with pytest.raises(ClientError):
+            client.request(address, params=PARAMS)
+    assert processes.stop(process) == 0
+
+
+@pytest.mark.parametrize("args, status, message", [
+    (["missing_module:app"], 1, b"cannot load missing_module:app"),
+    (["no/such/file.py"], 1, b"no such file"),
+    (["flags_app.py:nothing_here"], 1, b"has no attribute 'nothing_here'"),
+    (["flags_app.py:not_callable"], 1, b"not_callable is not callable"),
+    (["flags_app.py", "--socket", "/nonexistent-dir/x.sock"], 1, b"/nonexistent-dir/x.sock"),
+    (["flags_app.py", "--threads", "0"], 2, b"must be at least 1"),
+    ([], 2, b"usage:"),
+])
+def test_the_command_line_reports_errors(processes, app_dir, args, status, message):
+    process = cli(processes, app_dir, *args)
+    _, err = process.communicate(timeout=WAIT)
+    assert process.returncode == status
+    assert message in err, err.decode(errors="replace")
