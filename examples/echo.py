@@ -33,8 +33,8 @@ def echo(request: ffcgi.Request) -> None:
         digest.update(chunk)
         count += len(chunk)
     status = query_value(query, b"status")
-    code = int(status) if len(status) == 3 and status.isdigit() and 100 <= int(status) <= 599 else 200
-    request.status(code)
+    valid = len(status) == 3 and status.isdigit() and 100 <= int(status) <= 599
+    request.status(int(status) if valid else 200)
     request.header("Content-Type", "text/plain")
     lines = sorted(f"{esc(name)}={esc(value)}\n" for name, value in request.params)
     request.print(f"method={esc(env.get(b'REQUEST_METHOD', b''))}\nquery={esc(query)}\n"

@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, HERE)  # fcgi_client and apps/ for every test module
 
+import echo_cases  # noqa: E402
 import fcgi_client  # noqa: E402
 import ffcgi  # noqa: E402
 from support import Processes, Serving, WATCHDOG_SECONDS  # noqa: E402
@@ -131,6 +132,15 @@ def processes():
     group = Processes()
     yield group
     group.stop_all()
+
+
+@pytest.fixture(scope="module")
+def echo_workdir():
+    """A temporary directory holding the files the echo_cases send."""
+    path = tempfile.mkdtemp(prefix="ffcgi-echo-")
+    echo_cases.prepare(path)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

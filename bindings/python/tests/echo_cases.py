@@ -2,12 +2,17 @@
 echo app written on ffcgi must answer each of them byte for byte as the C
 echo (build/examples/echo) does.
 
-    directory = ...                    # a temporary directory
+    directory = ...                    # a temporary directory (conftest: echo_workdir)
     prepare(directory)                 # writes the files some cases send
-    client.request(address, **options("1000 params", directory))
+    with running({"c": ([c_echo], f"{directory}/c.sock"), ...}) as echoes:
+        client.request(echoes["c"], **options("1000 params", directory))
 """
+import contextlib
 import os
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
+
+from fcgi_client import wait_for_listener
+from support import Processes
 
 MIB = 1 << 20
 NAME_BYTES = bytes(b for b in range(1, 256) if b != ord("="))  # libfcgi splits at "="
@@ -59,3 +64,23 @@ def options(case: str, directory: str) -> Dict[str, Any]:
 def answer(response) -> Tuple[bytes, bytes, int, int]:
     """What must be identical: stdout, stderr and both END_REQUEST fields."""
     return (response.stdout, response.stderr, response.app_status, response.protocol_status)
+
+
+@contextlib.contextmanager
+def running(commands: Dict[str, Tuple[List[str], str]]) -> Iterator[Dict[str, str]]:
+    """Starts each echo app, name -> (argv, address), as ``argv --socket
+    ADDRESS --threads 4`` and waits until it listens; yields name -> address.
+    At the end each must exit 0 on SIGTERM and leave no unix socket behind;
+    every process is stopped in any case."""
+    group = Processes()
+    try:
+        for argv, address in commands.values():
+            wait_for_listener(address, group.start(argv + ["--socket", address,
+                                                           "--threads", "4"]))
+        yield {name: address for name, (_, address) in commands.items()}
+        for process in group.started:
+            assert group.stop(process) == 0, f"{process.args} did not exit 0 on SIGTERM"
+        for _, address in commands.values():
+            assert not os.path.exists(address), f"{address} was left behind"
+    finally:
+        group.stop_all()

@@ -147,7 +147,8 @@ MALFORMED = {
                                            + fc.record(fc.PARAMS, 1) + fc.stream(fc.STDIN, 1, b""),
     "request id 0": fc.begin(request_id=0) + fc.stream(fc.PARAMS, 0, NV)
                     + fc.stream(fc.STDIN, 0, b""),
-    "an unknown role": fc.begin(role=99) + fc.stream(fc.PARAMS, 1, NV) + fc.stream(fc.STDIN, 1, b""),
+    "an unknown role": fc.begin(role=99) + fc.stream(fc.PARAMS, 1, NV)
+                       + fc.stream(fc.STDIN, 1, b""),
     "nothing": b"",
 }
 

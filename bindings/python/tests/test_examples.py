@@ -5,73 +5,49 @@ client; hello.py answers; both stop cleanly on SIGTERM; echo.py also serves
 a listener inherited on fd 0; bad command lines fail as the C examples do."""
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
 import echo_cases
 from echo_cases import answer
 from fcgi_client import free_port, wait_for_listener
-from support import Processes
 
 
 @pytest.fixture(scope="module")
-def workdir():
-    path = tempfile.mkdtemp(prefix="ffcgi-ex-")
-    echo_cases.prepare(path)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def echoes(c_echo, examples_dir, workdir):
+def echoes(c_echo, examples_dir, echo_workdir):
     """The C echo and echo.py on a unix socket and on 127.0.0.1, each with
     4 threads: name -> address. At the end each must exit 0 on SIGTERM."""
-    group = Processes()
-    script = os.path.join(examples_dir, "echo.py")
-    addresses = {"c": os.path.join(workdir, "c.sock"),
-                 "python-unix": os.path.join(workdir, "py.sock"),
-                 "python-tcp": f"127.0.0.1:{free_port()}"}
-    try:
-        for name, address in addresses.items():
-            argv = [c_echo] if name == "c" else [sys.executable, script]
-            process = group.start(argv + ["--socket", address, "--threads", "4"])
-            wait_for_listener(address, process)
+    script = [sys.executable, os.path.join(examples_dir, "echo.py")]
+    with echo_cases.running({"c": ([c_echo], os.path.join(echo_workdir, "c.sock")),
+                             "python-unix": (script, os.path.join(echo_workdir, "py.sock")),
+                             "python-tcp": (script, f"127.0.0.1:{free_port()}")}) as addresses:
         yield addresses
-        for process in group.started:
-            assert group.stop(process) == 0, f"{process.args} did not exit 0 on SIGTERM"
-        for address in addresses.values():
-            assert not os.path.exists(address), f"{address} was left behind"
-    finally:
-        group.stop_all()
 
 
 @pytest.mark.parametrize("case", sorted(echo_cases.CASES))
-def test_echo_py_answers_like_the_c_echo(client, echoes, workdir, case):
-    options = echo_cases.options(case, workdir)
+def test_echo_py_answers_like_the_c_echo(client, echoes, echo_workdir, case):
+    options = echo_cases.options(case, echo_workdir)
     reference = client.request(echoes["c"], **options)
     assert reference.protocol_status == 0 and reference.stdout.endswith(b"end\n")
     for name in ("python-unix", "python-tcp"):
         assert answer(client.request(echoes[name], **options)) == answer(reference), name
 
 
-def test_echo_py_under_concurrent_load(client, echoes, workdir):
+def test_echo_py_under_concurrent_load(client, echoes, echo_workdir):
     """Eight fcgi-client processes per Python echo at once (sixteen in all),
     each sending its request 20 times (fcgi-client fails unless all 20
     answers are identical); every answer equals the C echo's."""
     cases = ["contract example", "post with everything", "every byte in names and values",
              "1000 params in 7-byte records", "64 KiB + 1", "1 MiB in odd records",
              "kept-open connection", "status=404"]
-    running = [(case, name, client.start(echoes[name],
-                                         **dict(echo_cases.options(case, workdir), repeat=20)))
+    options = {case: echo_cases.options(case, echo_workdir) for case in cases}
+    running = [(case, name, client.start(echoes[name], **dict(options[case], repeat=20)))
                for name in ("python-unix", "python-tcp") for case in cases]
-    references = {case: answer(client.request(echoes["c"], **echo_cases.options(case, workdir)))
-                  for case in cases}
+    references = {case: answer(client.request(echoes["c"], **options[case])) for case in cases}
     for case, name, pending in running:
         assert answer(pending.result()) == references[case], (name, case)
 
@@ -97,13 +73,13 @@ def test_hello_py_answers_and_counts(client, processes, examples_dir, sockdir, w
 
 
 def test_echo_py_serves_a_listener_inherited_on_fd0(client, processes, examples_dir, sockdir,
-                                                     echoes, workdir):
+                                                     echoes, echo_workdir):
     path = os.path.join(sockdir, "inherited.sock")
     with socket.socket(socket.AF_UNIX) as listener:
         listener.bind(path)
         listener.listen()
         app = processes.python_app(os.path.join(examples_dir, "echo.py"), stdin=listener.fileno())
-    options = echo_cases.options("post with everything", workdir)
+    options = echo_cases.options("post with everything", echo_workdir)
     assert answer(client.request(path, **options)) == answer(client.request(echoes["c"], **options))
     assert processes.stop(app, signal.SIGINT) == 0
     assert os.path.exists(path)  # the listener was not the app's to remove
