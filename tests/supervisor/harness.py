@@ -55,6 +55,7 @@ def args():
     p.add_argument("--slow-app", required=True, help="tests/supervisor/slow_app.c")
     p.add_argument("--devenv", required=True, help="build/devenv")
     p.add_argument("--source-dir", required=True)
+    p.add_argument("--cmake", default="cmake")
     return p.parse_args()
 
 
