@@ -13,6 +13,7 @@ its workers share) and stops every process it started by PID.
   request()     one FastCGI request through fcgi-client
   RequestLoop   requests in a loop on a thread, counting failures
   expect_no_failed_requests()  zero failures (see DROPPED for the one waiver)
+  rolling_restart_under_load()  SIGHUP with requests flowing, and its checks
   run()         runs named checks, prints "ok - …"/"FAIL - …" and a summary
 
 Standard library only; every wait is bounded.
@@ -314,6 +315,31 @@ def expect_no_failed_requests(paths, ws, loops, sigterms):
               % (len(failures), done))
         return
     raise Failure("%d of %d requests failed: %s" % (len(failures), done, failures[:3]))
+
+
+def rolling_restart_under_load(paths, ws, sup, sock, loops=3, timeout=30.0):
+    """SIGHUP while `loops` request loops run; waits for the rolling restart
+    to finish and checks what every rolling restart must give: no failed
+    request, every worker replaced, each old one exited 0 after its SIGTERM.
+    Returns (old pids, new pids, requests made), pids as {slot: pid}."""
+    old = sup.worker_pids()
+    running = [RequestLoop(paths, sock, limit=5000, name="loop%d" % i) for i in range(loops)]
+    for loop in running:
+        loop.start()
+    running[0].wait_for(20)
+    sup.signal(signal.SIGHUP)
+    sup.wait_log(r"rolling restart done", timeout=timeout)
+    for loop in running:
+        loop.wait_for(10)
+        loop.stop()
+    expect_no_failed_requests(paths, ws, running, sigterms=len(old))
+    new = sup.worker_pids()
+    expect(sorted(new) == sorted(old), "the same slots: %r -> %r" % (old, new))
+    expect(not set(new.values()) & set(old.values()), "every pid replaced: %r -> %r" % (old, new))
+    for slot, pid in old.items():
+        sup.wait_log(r"worker %d pid %d exited with status 0 after [\d.]+ s \(replaced\)"
+                     % (slot, pid))
+    return old, new, sum(loop.done for loop in running)
 
 
 def run(checks):

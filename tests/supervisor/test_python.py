@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 
-from harness import RequestLoop, echo_ok, expect, expect_no_failed_requests, main, wait_until
+from harness import echo_ok, expect, main, rolling_restart_under_load, wait_until
 
 
 def devenv_environment(paths):
@@ -36,21 +36,7 @@ def python_echo_workers(paths, ws):
                  r"restarting in 100 ms" % victim)
     sup.wait_log(r"worker 2 pid \d+ started", count=2)
 
-    old = sup.worker_pids()
-    loops = [RequestLoop(paths, sock, limit=5000, name="py%d" % i) for i in range(2)]
-    for loop in loops:
-        loop.start()
-    sup.signal(signal.SIGHUP)
-    sup.wait_log(r"rolling restart done", timeout=40)
-    for loop in loops:
-        loop.wait_for(10)
-        loop.stop()
-    expect_no_failed_requests(paths, ws, loops, sigterms=3)
-    done = sum(loop.done for loop in loops)
-    new = sup.worker_pids()
-    expect(not set(new.values()) & set(old.values()), "every pid replaced: %r -> %r" % (old, new))
-    expect(len(sup.matches(r"exited with status 0 after [\d.]+ s \(replaced\)")) == 3,
-           "the replaced Python workers exited 0")
+    _, _, done = rolling_restart_under_load(paths, ws, sup, sock, loops=2, timeout=40)
 
     sup.signal(signal.SIGTERM)
     expect(sup.wait_exit(timeout=30) == 0, "exit status 0")

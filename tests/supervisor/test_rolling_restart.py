@@ -8,7 +8,7 @@ import os
 import signal
 
 from harness import (RequestLoop, alive, echo_ok, expect, expect_no_failed_requests, main,
-                     wait_until)
+                     rolling_restart_under_load, wait_until)
 
 
 def write_app(ws, body):
@@ -38,25 +38,9 @@ def stop(sup):
 
 def sighup_replaces_every_worker(paths, ws):
     sup, sock = start(paths, ws)
-    old = sup.worker_pids()
-    loops = [RequestLoop(paths, sock, limit=5000, name="loop%d" % i) for i in range(3)]
-    for loop in loops:
-        loop.start()
-    loops[0].wait_for(20)
-    sup.signal(signal.SIGHUP)
-    sup.wait_log(r"rolling restart done", timeout=30)
-    for loop in loops:
-        loop.wait_for(20)
-        loop.stop()
-    expect_no_failed_requests(paths, ws, loops, sigterms=3)
-    done = sum(loop.done for loop in loops)
-    new = sup.worker_pids()
-    expect(sorted(new) == [1, 2, 3], "three slots: %r" % new)
-    expect(not set(new.values()) & set(old.values()), "every pid replaced: %r -> %r" % (old, new))
+    old, new, done = rolling_restart_under_load(paths, ws, sup, sock, loops=3)
     expect(sorted(new.values()) == sup.children(), "the new workers are the live children")
-    for slot, pid in old.items():
-        sup.wait_log(r"worker %d pid %d exited with status 0 after [\d.]+ s \(replaced\)"
-                     % (slot, pid))
+    for pid in old.values():
         expect(not alive(pid), "old worker %d is gone" % pid)
     # One at a time: each new worker starts after the previous old one exited.
     log = sup.log().splitlines()
