@@ -32,30 +32,26 @@ static char *esc(const char *raw)
     return out;
 }
 
-/* The value of the first `key=` segment of the query, copied into out. */
-static int query_value(const char *query, const char *key, char *out, size_t cap)
+/* The value of the first `key=` segment of the query: its start, and its
+ * length in *len; NULL if there is none. */
+static const char *query_value(const char *query, const char *key, size_t *len)
 {
     size_t key_len = strlen(key);
     for (const char *seg = query; seg; seg = strchr(seg, '&') ? strchr(seg, '&') + 1 : NULL) {
         if (strncmp(seg, key, key_len) == 0 && seg[key_len] == '=') {
-            const char *v = seg + key_len + 1;
-            size_t n = strcspn(v, "&");
-            if (n >= cap)
-                n = cap - 1;
-            memcpy(out, v, n);
-            out[n] = '\0';
-            return 1;
+            *len = strcspn(seg + key_len + 1, "&");
+            return seg + key_len + 1;
         }
     }
-    return 0;
+    return NULL;
 }
 
 static int status_from_query(const char *query)
 {
-    char v[8];
-    if (query_value(query, "status", v, sizeof v) && strlen(v) == 3 &&
-        strspn(v, "0123456789") == 3) {
-        int code = atoi(v);
+    size_t len;
+    const char *v = query_value(query, "status", &len);
+    if (v && len == 3 && strspn(v, "0123456789") >= 3) {
+        int code = (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0');
         if (code >= 100 && code <= 599)
             return code;
     }
@@ -123,9 +119,10 @@ static void print_escaped(ffcgi_request *req, const char *label, const char *raw
 static void echo(ffcgi_request *req)
 {
     const char *query = ffcgi_env_get(req, "QUERY_STRING");
-    char err_text[256];
-    if (query && query_value(query, "stderr", err_text, sizeof err_text) && err_text[0]) {
-        ffcgi_write_stderr(req, err_text, strlen(err_text));
+    size_t err_len = 0;
+    const char *err_text = query ? query_value(query, "stderr", &err_len) : NULL;
+    if (err_text && err_len > 0) {
+        ffcgi_write_stderr(req, err_text, err_len);
         ffcgi_write_stderr(req, "\n", 1);
     }
     size_t body_bytes;

@@ -25,7 +25,7 @@ const char *ffcgi_env_get(ffcgi_request *req, const char *name)
 {
     if (!name || ffc_require_current(req, "ffcgi_env_get") < 0)
         return NULL;
-    if (req->is_cgi)
+    if (req->env.built) /* CGI, replayed requests, or after iterating */
         return ffc_env_table_find(&req->env, name);
     return FCGX_GetParam(name, req->fcgx.envp);
 }

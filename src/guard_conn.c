@@ -268,6 +268,7 @@ void ffc_guard_release(ffcgi_request *req)
     ffc_guard_close(req);
     ffc_buf_release(&c->in);
     ffc_buf_release(&c->scratch);
+    ffc_buf_release(&c->batch);
     ffc_buf_release(&c->early_data);
     free(c->peek);
     c->peek = NULL;

@@ -8,13 +8,19 @@
 
 #include "guard_conn.h"
 
-#define PUMP_AHEAD (256 * 1024)
-#define MAX_EARLY_DATA (1u << 20)
+/* What the socketpair may hold at once stays well under its buffer, so a
+ * copy never blocks: at most PUMP_AHEAD bytes of content ahead of libfcgi,
+ * copied in batches of whole 64 KiB records (not one send per record). */
+#define PUMP_AHEAD (64 * 1024)
+#define MAX_EARLY_DATA (64 * 1024)
 #define BEGIN_BODY_LEN 8
 
 static const char TOO_LARGE[] =
     "Status: 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\n\r\n"
     "The request's params exceed the server's limits.\n";
+static const char MALFORMED[] =
+    "Status: 400 Bad Request\r\nContent-Type: text/plain\r\n\r\n"
+    "The request's params are malformed (a name or value length runs past their end).\n";
 
 /* FCGI_GET_VALUES gets the values libfcgi would give, each name once;
  * every other management record gets FCGI_UNKNOWN_TYPE. */
@@ -62,8 +68,26 @@ static void start_request(struct ffc_conn *c, unsigned id, const unsigned char *
     c->stream_ended = c->input_ended = c->discarding = 0;
     c->failure = 0;
     ffc_buf_clear(&c->scratch);
+    ffc_buf_clear(&c->batch);
+    c->batch_ends_stream = 0;
     ffc_buf_clear(&c->early_data);
     c->early_data_ended = 0;
+}
+
+/* Copies the batched content of the current stream (and its end, if it
+ * came) to libfcgi. */
+static int flush_batch(ffcgi_request *req)
+{
+    struct ffc_conn *c = &req->conn;
+    unsigned type = c->stage == FFC_IN_DATA ? FFC_DATA : FFC_STDIN;
+    int rc = 0;
+    if (c->batch.len > 0)
+        rc = ffc_conn_forward(req, type, c->batch.data, c->batch.len);
+    if (rc == 0 && c->batch_ends_stream)
+        rc = ffc_conn_forward(req, type, NULL, 0);
+    ffc_buf_clear(&c->batch);
+    c->batch_ends_stream = 0;
+    return rc;
 }
 
 /* Gives libfcgi the end of the current stream, once. */
@@ -71,8 +95,9 @@ static void give_end(ffcgi_request *req)
 {
     struct ffc_conn *c = &req->conn;
     if (!c->stream_ended)
-        ffc_conn_forward(req, c->stage == FFC_IN_DATA ? FFC_DATA : FFC_STDIN, NULL, 0);
+        c->batch_ends_stream = 1;
     c->stream_ended = 1;
+    flush_batch(req);
 }
 
 /* The body ended abnormally: libfcgi sees an end (not a hang), nothing more
@@ -102,12 +127,15 @@ static int take_content(ffcgi_request *req, unsigned type, const unsigned char *
         give_end(req);
         return -1;
     }
-    if (ffc_conn_forward(req, type, content, len) < 0)
-        return end_stream(req, FFCGI_EIO);
+    if (ffc_buf_append(&c->batch, content, len) < 0)
+        return end_stream(req, FFCGI_ENOMEM);
     c->forwarded += len;
     if (type == FFC_STDIN)
         c->body_bytes += len;
-    c->stream_ended = len == 0;
+    if (len == 0) {
+        c->batch_ends_stream = 1;
+        c->stream_ended = 1;
+    }
     return 0;
 }
 
@@ -152,6 +180,8 @@ size_t ffc_guard_pump(ffcgi_request *req, size_t want)
     while (!c->stream_ended && c->forwarded - c->taken < enough)
         if (take_body_record(req, 1) < 0)
             break;
+    if (flush_batch(req) < 0)
+        end_stream(req, FFCGI_EIO);
     size_t available = c->forwarded - c->taken;
     if (c->stream_ended || available > want)
         return want; /* libfcgi meets the end rather than blocking */
@@ -205,15 +235,17 @@ void ffc_guard_skip_rest(ffcgi_request *req)
 }
 
 /* The params were too large or malformed: answer the web server ourselves
- * and pass over the request. Returns 0 to go on with the connection. */
-static int refuse_request(ffcgi_request *req)
+ * (`answer` is a whole CGI response) and pass over the request. Returns 0
+ * to go on with the connection. */
+static int refuse_request(ffcgi_request *req, const char *answer)
 {
     struct ffc_conn *c = &req->conn;
     unsigned char header[FFC_HEADER_LEN];
-    ffc_record_encode(header, FFC_STDOUT, c->id, sizeof TOO_LARGE - 1, 0);
+    size_t len = strlen(answer);
+    ffc_record_encode(header, FFC_STDOUT, c->id, len, 0);
     int rc = ffc_conn_send(req, header, sizeof header);
     if (rc == 0)
-        rc = ffc_conn_send(req, TOO_LARGE, sizeof TOO_LARGE - 1);
+        rc = ffc_conn_send(req, answer, len);
     ffc_record_encode(header, FFC_STDOUT, c->id, 0, 0);
     if (rc == 0)
         rc = ffc_conn_send(req, header, sizeof header);
@@ -225,12 +257,32 @@ static int refuse_request(ffcgi_request *req)
     return rc == 0 && c->keep && c->failure == 0 ? 0 : FFC_DROPPED;
 }
 
+/* The request's params go to the request's env table, as libfcgi would
+ * give them (FCGI_ROLE first; a value is a C string, so it ends at a NUL). */
+static int take_params(ffcgi_request *req)
+{
+    static const char *const roles[] = {"RESPONDER", "AUTHORIZER", "FILTER"};
+    struct ffc_conn *c = &req->conn;
+    const char *role = roles[c->role - FFCGI_ROLE_RESPONDER];
+    int rc = ffc_env_table_add(&req->env, "FCGI_ROLE", 9, role, strlen(role));
+    struct ffc_nv_cursor cursor = {(const unsigned char *)c->scratch.data, c->scratch.len};
+    const unsigned char *name, *value;
+    size_t name_len, value_len;
+    while (rc == 0 && ffc_nv_next(&cursor, &name, &name_len, &value, &value_len) == 1)
+        rc = ffc_env_table_add(&req->env, (const char *)name, strnlen((const char *)name, name_len),
+                               (const char *)value, strnlen((const char *)value, value_len));
+    req->env.built = rc == 0;
+    return rc;
+}
+
+/* libfcgi gets a request without params (they are in the env table), so
+ * that however large they are, the copy fits the socketpair at once. */
 static int give_head_to_libfcgi(ffcgi_request *req, const unsigned char *begin)
 {
     struct ffc_conn *c = &req->conn;
-    int rc = ffc_conn_forward(req, FFC_BEGIN_REQUEST, begin, BEGIN_BODY_LEN);
-    if (rc == 0 && c->scratch.len > 0)
-        rc = ffc_conn_forward(req, FFC_PARAMS, c->scratch.data, c->scratch.len);
+    int rc = take_params(req);
+    if (rc == 0)
+        rc = ffc_conn_forward(req, FFC_BEGIN_REQUEST, begin, BEGIN_BODY_LEN);
     if (rc == 0)
         rc = ffc_conn_forward(req, FFC_PARAMS, NULL, 0);
     c->stage = FFC_IN_STDIN;
@@ -262,7 +314,9 @@ static int replay_head(ffcgi_request *req)
                 return FFC_DROPPED;
             unsigned role = (unsigned)content[0] << 8 | content[1];
             if (role < FFCGI_ROLE_RESPONDER || role > FFCGI_ROLE_FILTER) {
-                if (ffc_conn_send_end(req, r.id, FFC_UNKNOWN_ROLE) < 0)
+                /* FastCGI 5.1: without FCGI_KEEP_CONN the app closes after it */
+                if (ffc_conn_send_end(req, r.id, FFC_UNKNOWN_ROLE) < 0 ||
+                    !(content[2] & FFC_KEEP_CONN))
                     return FFC_DROPPED;
                 continue;
             }
@@ -286,7 +340,9 @@ static int replay_head(ffcgi_request *req)
                 return rc;
         } else if (over_limit || !ffc_params_acceptable((const unsigned char *)c->scratch.data,
                                                         c->scratch.len, &req->srv->limits)) {
-            if ((rc = refuse_request(req)) != 0)
+            int malformed = !over_limit && !ffc_params_well_formed(
+                (const unsigned char *)c->scratch.data, c->scratch.len);
+            if ((rc = refuse_request(req, malformed ? MALFORMED : TOO_LARGE)) != 0)
                 return rc;
         } else {
             return give_head_to_libfcgi(req, begin);

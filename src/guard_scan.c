@@ -7,6 +7,17 @@
 #include "internal.h"
 #include "record.h"
 
+int ffc_params_well_formed(const unsigned char *params, size_t len)
+{
+    struct ffc_nv_cursor cursor = {params, len};
+    const unsigned char *name, *value;
+    size_t name_len, value_len;
+    int rc;
+    while ((rc = ffc_nv_next(&cursor, &name, &name_len, &value, &value_len)) == 1)
+        ;
+    return rc == 0;
+}
+
 int ffc_params_acceptable(const unsigned char *params, size_t len,
                           const struct ffc_limits *limits)
 {

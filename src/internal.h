@@ -195,6 +195,8 @@ struct ffc_conn {
     int failure;             /* 0, or the FFCGI_E* code the body ended with */
     int discarding;          /* over the body limit: the rest is read, not given */
     struct ffc_buf scratch;  /* params being collected */
+    struct ffc_buf batch;    /* stream content on its way to libfcgi */
+    int batch_ends_stream;   /* ... followed by the stream's end */
     struct ffc_buf early_data; /* FCGI_DATA sent before the body ended */
     int early_data_ended;
 };
@@ -238,6 +240,8 @@ int ffc_guard_is_clean_request(const unsigned char *window, size_t len,
                                const struct ffc_limits *limits, struct ffc_buf *scratch);
 
 #define FFC_PEEK_BYTES 16384
+/* 1 if every name-value length of the params stream fits in it. */
+int ffc_params_well_formed(const unsigned char *params, size_t len);
 /* 1 if the params stream is well formed and within the limits. */
 int ffc_params_acceptable(const unsigned char *params, size_t len,
                           const struct ffc_limits *limits);

@@ -142,6 +142,7 @@ static int huge_param_length(uint32_t name_len, uint32_t value_len)
     int rc = exchange(&b, 1, &resp, 0, NULL);
     fcc_buf_free(&b);
     EXPECT(rc == 0 && resp.got_end);
+    EXPECT(strncmp(stdout_text(&resp), "Status: 400", 11) == 0); /* malformed, answered */
     fcc_response_free(&resp);
     return 0;
 }
