@@ -17,7 +17,7 @@
 /* Waits until fd is readable; `wakeable` waits also end at shutdown. */
 /* Waits until fd is readable, at most the idle limit (FFCGI_ETIMEDOUT);
  * `wakeable` waits also end at shutdown. */
-static int wait_input(ffcgi_request *req, int wakeable)
+int ffc_conn_wait_input(ffcgi_request *req, int wakeable)
 {
     int idle_ms = req->srv->limits.idle_ms;
     if (wakeable)
@@ -59,7 +59,7 @@ static int fill(ffcgi_request *req, int wakeable)
         if (n == 0 || (errno != EAGAIN && errno != EINTR))
             return FFC_DROPPED;
         if (errno == EAGAIN) {
-            int rc = wait_input(req, wakeable);
+            int rc = ffc_conn_wait_input(req, wakeable);
             if (rc < 0)
                 return rc;
         }

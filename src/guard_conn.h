@@ -8,6 +8,10 @@
 #include "internal.h"
 #include "record.h"
 
+/* Waits until the connection is readable, at most the idle limit
+ * (FFCGI_ETIMEDOUT); a `wakeable` wait also ends at shutdown
+ * (FFCGI_ESHUTDOWN). */
+int ffc_conn_wait_input(ffcgi_request *req, int wakeable);
 /* Bytes read from the connection and not processed yet. */
 size_t ffc_conn_buffered(const struct ffc_conn *c);
 /* The next whole record of the connection (reading as needed). `content`

@@ -290,8 +290,11 @@ static int give_head_to_libfcgi(ffcgi_request *req, const unsigned char *begin)
 }
 
 /* Reads records until a request's params are complete, answering or
- * passing over everything else on the way. */
-static int replay_head(ffcgi_request *req)
+ * passing over everything else on the way. `fresh`: the connection was
+ * just accepted, so its first request is served even if the server shuts
+ * down meanwhile; on a kept connection only the wait for the next request
+ * to begin ends at shutdown. */
+static int replay_head(ffcgi_request *req, int fresh)
 {
     struct ffc_conn *c = &req->conn;
     unsigned char begin[BEGIN_BODY_LEN];
@@ -301,7 +304,8 @@ static int replay_head(ffcgi_request *req)
     for (;;) {
         struct ffc_record r;
         const unsigned char *content;
-        int rc = ffc_conn_next_record(req, 1, &r, &content);
+        int wakeable = !fresh && c->stage == FFC_WAIT_BEGIN && ffc_conn_buffered(c) == 0;
+        int rc = ffc_conn_next_record(req, wakeable, &r, &content);
         if (rc != 0)
             return rc;
         if (r.id == 0) {
@@ -353,6 +357,8 @@ static int replay_head(ffcgi_request *req)
 static int next_request(ffcgi_request *req)
 {
     struct ffc_conn *c = &req->conn;
+    int fresh = c->fresh;
+    c->fresh = 0;
     if (ffc_conn_buffered(c) == 0) {
         if (!c->peek && !(c->peek = malloc(FFC_PEEK_BYTES)))
             return ffc_fail(FFCGI_ENOMEM, "cannot allocate the peek buffer");
@@ -360,11 +366,10 @@ static int next_request(ffcgi_request *req)
          * kept one the next request usually is not. */
         ssize_t n = -1;
         errno = EAGAIN;
-        if (c->fresh)
+        if (fresh)
             n = recv(c->fd, c->peek, FFC_PEEK_BYTES, MSG_PEEK | MSG_DONTWAIT);
-        c->fresh = 0;
         if (n < 0 && errno == EAGAIN) {
-            int rc = ffc_wait_readable(req->srv, c->fd, req->srv->limits.idle_ms);
+            int rc = ffc_conn_wait_input(req, !fresh);
             if (rc < 0)
                 return rc == FFCGI_ETIMEDOUT ? FFC_DROPPED : rc; /* an idle kept connection */
             n = recv(c->fd, c->peek, FFC_PEEK_BYTES, MSG_PEEK | MSG_DONTWAIT);
@@ -375,7 +380,7 @@ static int next_request(ffcgi_request *req)
                                                 &c->scratch))
             return ffc_guard_direct(req);
     }
-    return replay_head(req);
+    return replay_head(req, fresh);
 }
 
 int ffc_guard_next_request(ffcgi_request *req)

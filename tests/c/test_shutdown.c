@@ -1,8 +1,9 @@
 /* test_shutdown.c — ffcgi_server_shutdown() wakes every blocked accept
  * with FFCGI_ESHUTDOWN: one waiting for a connection (called from another
  * thread and from a signal handler), one waiting for the next request on a
- * kept-open connection; a request in flight still completes; later accepts
- * return FFCGI_ESHUTDOWN at once. */
+ * kept-open connection; a request in flight still completes, and so does
+ * one on a connection accepted just before; later accepts return
+ * FFCGI_ESHUTDOWN at once. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -140,6 +141,32 @@ static void waiting_on_a_kept_connection(void)
     close_server(srv, dir);
 }
 
+/* A connection accepted before the shutdown still gets its request served,
+ * even if the request's bytes arrive after the shutdown. */
+static void accepted_connection_served(void)
+{
+    char dir[64], address[96];
+    ffcgi_server *srv;
+    open_server(&srv, dir, address);
+    struct waiter w;
+    start_waiter(&w, srv);
+    int fd = fcc_connect(address);
+    CHECK(fd >= 0);
+    usleep(100 * 1000); /* the waiter has accepted fd and waits for its request */
+    ffcgi_server_shutdown(srv);
+    usleep(50 * 1000);
+    fcc_request r = {.id = 1, .role = FCC_RESPONDER};
+    fcc_response resp;
+    fcc_response_init(&resp);
+    CHECK_OK(fcc_roundtrip(fd, &r, &resp, HARNESS_TIMEOUT_MS));
+    CHECK_INT(resp.out.len, 6); /* "served" */
+    fcc_response_free(&resp);
+    close(fd);
+    expect_woken(&w);
+    CHECK_INT(w.served, 1);
+    close_server(srv, dir);
+}
+
 struct inflight {
     ffcgi_server *srv;
 };
@@ -167,6 +194,7 @@ int main(void)
     from_another_thread();
     from_a_signal_handler();
     waiting_on_a_kept_connection();
+    accepted_connection_served();
     request_in_flight_completes();
     puts("ok");
     return 0;
