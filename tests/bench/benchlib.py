@@ -59,6 +59,8 @@ def app_command(app: str, build: str, address: str, threads: int, workdir: str) 
         return [devenv, "raku", os.path.join(SOURCE, "examples", "hello.raku")] + both
     if app == "raku_async":
         return [devenv, "raku", os.path.join(BENCH, "apps", "hello_async.raku")] + both
+    if app == "raku_body":
+        return [devenv, "raku", os.path.join(BENCH, "apps", "body.raku")] + sock
     if app == "raku_native":
         return [devenv, "raku", os.path.join(BENCH, "apps", "hello_native.raku")] + sock
     if app == "perl":
@@ -105,14 +107,15 @@ def connectable(path: str) -> bool:
 
 class App:
     """One app serving a unix socket in a temporary directory of its own.
-    pin: a CPU list for taskset (None: not pinned)."""
+    pin: a CPU list for taskset (None: not pinned); wrap: a command that runs
+    the app (e.g. valgrind)."""
 
     def __init__(self, app: str, build: str, threads: int = 1, pin: Optional[str] = None,
-                 start_timeout: float = 60):
+                 start_timeout: float = 60, wrap: Optional[List[str]] = None):
         self.name = app
         self.dir = tempfile.mkdtemp(prefix=f"ffcgi-bench-{app}-")
         self.socket = os.path.join(self.dir, "app.sock")
-        command = app_command(app, build, self.socket, threads, self.dir)
+        command = (wrap or []) + app_command(app, build, self.socket, threads, self.dir)
         if pin is not None:
             command = ["taskset", "-c", pin] + command
         self.command = command
@@ -135,6 +138,8 @@ class App:
             return f.read()[-4000:].decode("utf-8", "replace")
 
     def stop(self, grace: float = 10) -> None:
+        if self.log.closed:
+            return
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

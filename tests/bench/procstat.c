@@ -136,6 +136,7 @@ int tree_usage_read(pid_t root, int with_memory, struct tree_usage *out)
         out->cpu_ticks += list[i].cpu_ticks;
         if (with_memory) {
             out->rss_kb += read_kb(list[i].pid, "status", "VmRSS");
+            out->hwm_kb += read_kb(list[i].pid, "status", "VmHWM");
             out->pss_kb += read_kb(list[i].pid, "smaps_rollup", "Pss");
         }
     }

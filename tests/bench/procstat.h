@@ -16,10 +16,11 @@ struct tree_usage {
                             once per process) */
     long long pss_kb;    /* Pss summed over the tree (shared pages divided
                             among their sharers); 0 if smaps_rollup is absent */
+    long long hwm_kb;    /* VmHWM (peak RSS) summed over the tree */
     int procs;           /* processes in the tree; 0: root is gone */
 };
 
-/* Samples the tree rooted at root. with_memory: also read rss_kb and pss_kb
+/* Samples the tree rooted at root. with_memory: also read rss_kb, pss_kb and hwm_kb
  * (slower: one more file per process). Returns 0, or -1 if root is gone. */
 int tree_usage_read(pid_t root, int with_memory, struct tree_usage *out);
 
