@@ -1,0 +1,417 @@
+use v6.d;
+# FastCGI::NativeCall — FastCGI applications in Raku on libffcgi. The API of
+# the module of the same name (new, accept, Accept, env, header, Print, Read,
+# Flush, Finish, close, OpenSocket, CloseSocket) plus binary-safe, concurrent
+# and typed-error extras. See bindings/raku/README.md.
+
+use NativeCall;
+use FastCGI::NativeCall::Raw;
+use FastCGI::NativeCall::X;
+use FastCGI::NativeCall::Native;
+use FastCGI::NativeCall::Server;
+
+# Refuse a libffcgi of another ABI (or none) as soon as the module loads.
+check-abi();
+
+#| One request handle on a FastCGI listener: accept a request, read its
+#| params and body, write its response. An object belongs to one thread at a
+#| time; `worker` makes a sibling on the same listener for another thread.
+class FastCGI::NativeCall {
+    our enum Role (
+        Responder => FFCGI_ROLE_RESPONDER.value,
+        Authorizer => FFCGI_ROLE_AUTHORIZER.value,
+        Filter => FFCGI_ROLE_FILTER.value,
+    );
+
+    has FastCGI::NativeCall::Server $!server;
+    has ffcgi_request $!req;  # a type object once closed
+    has Int $!socket;         # the descriptor of new(:socket): close() closes it, as it always did
+    has Buf $!env-bytes;      # the current request's params, packed: NAME\0VALUE\0...
+    has Hash $!env;           # decoded from $!env-bytes on first use
+    has Buf $!pending;        # the start of a UTF-8 sequence that Read keeps for its next call
+
+    # The listeners of OpenSocket, by descriptor: new(:socket) shares them
+    # and CloseSocket frees them.
+    my %open-sockets;
+    my Lock $open-sockets-lock .= new;
+
+    sub close-fd(int32 --> int32) is native is symbol('close') { * }
+
+    # The old module gave :path to FCGX_OpenSocket, for which "host:port" is
+    # TCP and anything else a unix socket path, relative or not.
+    sub listen-address(Str:D $path --> Str) {
+        $path.contains(':') || $path.starts-with('/' | './' | '../') ?? $path !! "./$path"
+    }
+
+    proto method new(|) { * }
+    #| The old, positional form of new(:socket).
+    multi method new(Int:D $socket) { self.new(:$socket, |%_) }
+    #| An already listening descriptor: one from OpenSocket, or from the
+    #| parent (e.g. 0 under mod_fcgid or spawn-fcgi).
+    multi method new(Int:D :$socket!) {
+        my $server = $open-sockets-lock.protect({ %open-sockets{$socket}.?attach })
+            // FastCGI::NativeCall::Server.from-fd($socket);
+        self.bless(:$server, :$socket, |%_)
+    }
+    #| A new listener: a unix socket path (relative or absolute) or host:port.
+    multi method new(Str:D :$path!, Int:D :$backlog = 16, Int:D :$mode = -1) {
+        self.bless(server => FastCGI::NativeCall::Server.open(listen-address($path), $backlog, $mode), |%_)
+    }
+    #| A new listener at any address libffcgi takes: "/path", "unix:path",
+    #| "127.0.0.1:9000", "[::1]:9000", ":9000".
+    multi method new(Str:D :$address!, Int:D :$backlog = 16, Int:D :$mode = -1) {
+        self.bless(server => FastCGI::NativeCall::Server.open($address, $backlog, $mode), |%_)
+    }
+    #| What the parent handed over: a systemd socket, a listener on fd 0, or
+    #| else one request as plain CGI.
+    multi method new() {
+        self.bless(server => FastCGI::NativeCall::Server.inherit, |%_)
+    }
+
+    submethod BUILD(FastCGI::NativeCall::Server:D :$!server!, Int :$!socket) { }
+    submethod TWEAK() { self!open-request }
+
+    method !open-request() {
+        my $out = CArray[ffcgi_request].allocate(1);
+        my $rc = ffcgi_request_new($out, $!server.handle);
+        if $rc < 0 {
+            my $error = error-for($rc, 'new request');
+            $!server.release;
+            $error.throw;
+        }
+        $!req = $out[0];
+    }
+
+    submethod DESTROY() {
+        if $!req {
+            ffcgi_request_free($!req);
+            $!req = ffcgi_request;
+            $!server.release;
+        }
+    }
+
+    method !req(Str $what --> ffcgi_request) {
+        $!req // X::FastCGI::State.new(:$what, code => FFCGI_ESTATE.value,
+                                       description => 'the object was closed').throw
+    }
+
+    #| A sibling on the same listener with its own request handle, for
+    #| another thread (a copy of this object, subclass and attributes
+    #| included). Many threads may accept on one listener at once.
+    method worker(--> FastCGI::NativeCall) {
+        self!req('worker');
+        my $worker = self.clone;
+        $worker!become-worker;
+        $worker
+    }
+
+    method !become-worker() {
+        $!req = ffcgi_request;  # the original's: never free it from here
+        ($!socket, $!env-bytes, $!env, $!pending) = (Int, Buf, Hash, Buf);
+        $!server.attach;
+        self!open-request;
+    }
+
+    # ---- the old module's API ---------------------------------------------
+
+    #| Finishes the current request and waits for the next: 0 when there is
+    #| one, FFCGI_ESHUTDOWN (negative) when there will be no more (shutdown,
+    #| close, the one request of CGI). Other failures throw.
+    method Accept(--> Int) {
+        return FFCGI_ESHUTDOWN.value unless $!req;
+        self.Finish;
+        ($!env-bytes, $!env, $!pending) = (Buf, Hash, Buf);
+        my $rc = ffcgi_accept($!req);
+        return $rc if $rc == FFCGI_ESHUTDOWN;
+        check($rc, 'accept');
+        my $packed = CArray[Pointer].allocate(1);
+        my size_t $len;
+        check(ffcgi_env_packed($!req, $packed, $len), 'env');
+        $!env-bytes = copy-bytes($packed[0], $len);
+        0
+    }
+
+    #| Accept as a Bool: False when there will be no more requests.
+    method accept(--> Bool) { self.Accept == 0 }
+
+    #| The params of the current request (the CGI environment) as a Hash of
+    #| Str, this object's own; empty before the first request.
+    method env(--> Hash) {
+        $!env //= do {
+            my %env;
+            with $!env-bytes {
+                my @fields = .decode('utf8-c8').split("\0");
+                @fields.pop;
+                for @fields -> $name, $value { %env{$name} //= $value }
+            }
+            %env
+        }
+    }
+
+    proto method header(|) { * }
+    #| The response head from named arguments; see header(%header).
+    multi method header(*%header) { self.header(%header) }
+    #| The response head: each pair a header line (a list value gives one
+    #| line per element, e.g. several Set-Cookie); a Status key ("404" or
+    #| "404 Not Found") sets the status. Everything is checked before
+    #| anything is sent: names must be HTTP tokens, values must not hold CR,
+    #| LF, NUL or other controls (X::FastCGI::Header). The head is queued in
+    #| libffcgi and sent before the first body byte — unless a subclass
+    #| overrides Print: then it is written as text through that Print, as the
+    #| old module did, and header returns what Print returned.
+    multi method header(%header) {
+        my ($status, @lines) = head-of(%header);
+        if self!print-overridden {
+            my @text = |("Status: $status" with $status), |@lines.map({ "{.key}: {.value}" });
+            return self.Print(@text.map({ "$_\r\n" }).join ~ "\r\n");
+        }
+        with $status {
+            my ($code, $reason) = .split(' ', 2);
+            self.status(+$code, |($reason // ()));
+        }
+        self.header(.key, .value) for @lines;
+        True
+    }
+    #| Queues one header line; call it again with the same name for several.
+    multi method header(Str:D $name, Str() $value --> True) {
+        my $n = $name.encode('utf8-c8');
+        my $v = $value.encode('utf8-c8');
+        check(ffcgi_header_n(self!req('header'), $n, $n.bytes, $v, $v.bytes), 'header');
+    }
+
+    method !print-overridden(--> Bool) {
+        !(self.^find_method('Print') =:= FastCGI::NativeCall.^find_method('Print'))
+    }
+
+    #| Writes text to the response body (UTF-8; any character, NUL included;
+    #| text that came from Read or env is written back byte for byte).
+    #| Returns the number of bytes.
+    method Print(Str() $content --> Int) { self.write($content.encode('utf8-c8')) }
+
+    #| Reads up to `$length` more bytes of the body and returns them as text
+    #| ("" at the end of the body). A UTF-8 sequence cut by `$length` is kept
+    #| for the next call, so Read never splits a character; bytes that are
+    #| not UTF-8 survive (utf8-c8), and NULs are characters like any other.
+    method Read(Int:D $length --> Str) {
+        return '' if $length <= 0;
+        my $bytes = $!pending // buf8.new;
+        $!pending = Buf;
+        loop {
+            my $more = self!read-stream(&ffcgi_read, $length, 'Read');
+            $bytes ~= $more;
+            my $ended = $more.bytes < $length;
+            my $cut = $ended ?? $bytes.bytes !! complete-utf8($bytes);
+            next unless $cut || $ended;
+            $!pending = $bytes.subbuf($cut) if $cut < $bytes.bytes;
+            return $bytes.subbuf(0, $cut).decode('utf8-c8');
+        }
+    }
+
+    #| Sends what is buffered (and the head) to the web server now.
+    method Flush(--> True) { check(ffcgi_flush(self!req('Flush')), 'Flush') }
+
+    #| Completes the current request. False if the web server could not be
+    #| told because the connection is gone (the request is finished all the
+    #| same); True otherwise, also when there is no current request.
+    method Finish(--> Bool) {
+        return True unless $!req;
+        my $rc = ffcgi_finish($!req);
+        return False if $rc == FFCGI_EDISCONNECTED | FFCGI_EIO;
+        check($rc, 'Finish');
+        True
+    }
+
+    #| Finishes the current request and stops the listener: this object's
+    #| accepts and its workers' return False from now on. The socket closes
+    #| (and its file is removed) when the last object on it has closed; a
+    #| descriptor given to new(:socket) is closed too.
+    method close() {
+        return without $!req;
+        self.Finish;
+        $!server.shutdown;
+        ffcgi_request_free($!req);
+        $!req = ffcgi_request;
+        $!server.release;
+        CloseSocket($!socket) with $!socket;
+        $!socket = Int;
+    }
+
+    #| A listening unix socket (or host:port) for new(:socket); its
+    #| descriptor.
+    our sub OpenSocket(Str:D $path, Int:D $backlog --> Int) {
+        my $server = FastCGI::NativeCall::Server.open(listen-address($path), $backlog);
+        my $fd = $server.fd;
+        $open-sockets-lock.protect: { %open-sockets{$fd} = $server };
+        $fd
+    }
+
+    #| Closes a descriptor from OpenSocket (the listener goes when no object
+    #| uses it any more) or any other descriptor.
+    our sub CloseSocket(Int:D $fd) {
+        my $server = $open-sockets-lock.protect: { %open-sockets{$fd}:delete };
+        with $server { .release } else { close-fd($fd) }
+    }
+
+    # ---- binary-safe and other extras ----------------------------------------
+
+    #| Up to `$length` bytes of the body (fewer only at its end; empty at
+    #| the end), any byte values.
+    method read(Int:D $length = 65536 --> Buf) {
+        my $kept = $!pending;
+        return self!read-stream(&ffcgi_read, $length, 'read') without $kept;
+        $!pending = $kept.bytes > $length ?? $kept.subbuf($length) !! Buf;
+        $kept.subbuf(0, $length) ~ self!read-stream(&ffcgi_read, $length - $kept.bytes, 'read')
+    }
+
+    #| Up to `$length` bytes of the FCGI_DATA stream of a FILTER request;
+    #| read the body to its end first.
+    method read-data(Int:D $length = 65536 --> Buf) {
+        self!read-stream(&ffcgi_read_data, $length, 'read-data')
+    }
+
+    method !read-stream(&call, Int $length, Str $what --> Buf) {
+        return buf8.new if $length <= 0;
+        my $buf = buf8.allocate($length);
+        my size_t $got;
+        check(call(self!req($what), $buf, $length, $got), $what);
+        $got == $length ?? $buf !! $buf.reallocate($got)
+    }
+
+    #| Writes bytes to the response body; returns their number.
+    method write(Blob:D $bytes --> Int) {
+        check(ffcgi_write(self!req('write'), $bytes, $bytes.bytes), 'write');
+        $bytes.bytes
+    }
+
+    #| The params in the order received, as NAME => VALUE pairs of Blobs
+    #| (the bytes exactly as sent; duplicates kept).
+    method params(--> List) {
+        with $!env-bytes {
+            my @fields = .decode('latin-1').split("\0");
+            @fields.pop;
+            @fields.map(-> $name, $value { $name.encode('latin-1') => $value.encode('latin-1') }).List
+        }
+        else { () }
+    }
+
+    #| The HTTP status ("Status: 404 Not Found"); `$reason` replaces the
+    #| standard phrase. Before the first body byte only.
+    method status(Int:D $code, Str $reason? --> True) {
+        check-text('status', 'reason phrase', $reason) with $reason;
+        check(ffcgi_status_reason(self!req('status'), $code, $reason), 'status');
+    }
+
+    proto method stderr(|) { * }
+    #| Writes to FCGI_STDERR (the web server's error log); returns the byte count.
+    multi method stderr(Blob:D $bytes --> Int) {
+        check(ffcgi_write_stderr(self!req('stderr'), $bytes, $bytes.bytes), 'stderr');
+        $bytes.bytes
+    }
+    multi method stderr(Str() $text --> Int) { self.stderr($text.encode('utf8-c8')) }
+
+    #| The appStatus sent when the request ends (default 0).
+    method exit-status(Int:D $status --> True) {
+        check(ffcgi_set_exit_status(self!req('exit-status'), $status), 'exit-status');
+    }
+
+    #| Responder, Authorizer or Filter.
+    method role(--> Role) { Role(check(ffcgi_request_role(self!req('role')), 'role')) }
+    #| The FastCGI request id (0 under CGI).
+    method request-id(--> Int) { check(ffcgi_request_id(self!req('request-id')), 'request-id') }
+    #| Whether the web server keeps the connection open after this request.
+    method keep-conn(--> Bool) { check(ffcgi_request_keep_conn(self!req('keep-conn')), 'keep-conn') == 1 }
+
+    #| The listening descriptor (Int when serving plain CGI).
+    method socket(--> Int) { $!server.fd }
+    #| True when this is a plain CGI invocation rather than FastCGI.
+    method is-cgi(--> Bool) { $!server.is-cgi }
+    #| Stops the listener from any thread: blocked and later accepts return
+    #| False; requests in progress can still be completed. For signal
+    #| handlers: signal(SIGTERM).tap({ $fcgi.shutdown }).
+    method shutdown() { $!server.shutdown }
+
+    my constant %LIMITS = 'param-bytes' => FFCGI_LIMIT_PARAM_BYTES, params => FFCGI_LIMIT_PARAMS,
+                          'body-bytes' => FFCGI_LIMIT_BODY_BYTES, 'idle-ms' => FFCGI_LIMIT_IDLE_MS;
+
+    sub limit-id(Str $name, Str $what --> Int) {
+        %LIMITS{$name}:exists
+            ?? %LIMITS{$name}.value
+            !! X::FastCGI::Invalid.new(:$what, code => FFCGI_EINVAL.value, description => 'invalid argument',
+                   detail => "no limit '$name' (there are {%LIMITS.keys.sort.join(', ')})").throw
+    }
+
+    #| Sets limits of the listener, for every object on it; before the first
+    #| accept. param-bytes and params (a request over them is answered 431
+    #| by the library and never accepted), body-bytes (reading past it
+    #| throws X::FastCGI::Limit; 0: none), idle-ms (a stalled connection
+    #| throws X::FastCGI::TimedOut; 0: none).
+    method set-limits(*%limits --> True) {
+        for %limits.sort -> (:key($name), :$value) {
+            $!server.set-limit(limit-id($name, 'set-limits'), $value, "set-limits $name");
+        }
+    }
+
+    #| The current value of a limit (see set-limits).
+    method limit(Str:D $name --> Int) { $!server.limit(limit-id($name, 'limit'), "limit $name") }
+
+    #| The version of the loaded libffcgi, e.g. "1.0.0".
+    method library-version(--> Str) { c-string(ffcgi_version_string()) }
+
+    # ---- helpers -------------------------------------------------------------
+
+    # The bytes of $bytes up to the last complete UTF-8 sequence.
+    sub complete-utf8(Blob $bytes --> Int) {
+        my $n = $bytes.bytes;
+        for 1 .. min(3, $n) -> $back {
+            my $byte = $bytes[$n - $back];
+            next if $byte +& 0xC0 == 0x80;
+            my $need = $byte >= 0xF0 ?? 4 !! $byte >= 0xE0 ?? 3 !! $byte >= 0xC0 ?? 2 !! 1;
+            return $need > $back ?? $n - $back !! $n;
+        }
+        $n
+    }
+
+    sub header-error(Str $what, Str $detail) {
+        X::FastCGI::Header.new(:$what, :$detail, code => FFCGI_EHEADER.value,
+                               description => c-string(ffcgi_strerror(FFCGI_EHEADER.value))).throw
+    }
+
+    # The rules libffcgi applies, checked before anything is queued or
+    # printed, so that a head is taken whole or not at all.
+    sub check-text(Str $what, Str $role, Str $text) {
+        with $text.ords.first({ $_ < 0x20 && $_ != 0x09 || $_ == 0x7F }, :k) -> $at {
+            my $code = $text.ords[$at];
+            my $char = $code == 0x0D ?? 'CR' !! $code == 0x0A ?? 'LF' !! $code == 0 ?? 'NUL' !! 'a control character';
+            header-error($what, "$role contains $char (character {$at}): refused to prevent response splitting");
+        }
+    }
+
+    sub check-name(Str $name) {
+        header-error('header', "header name '$name' is not an HTTP token")
+            unless $name ~~ / ^ <[ ! # $ % & ' * + \- . ^ _ ` | ~ 0..9 A..Z a..z ]>+ $ /;
+    }
+
+    # The status (Str or Nil) and the other lines of a header Hash, checked.
+    sub head-of(%header --> List) {
+        my $status;
+        my @lines;
+        for %header.keys.sort -> $name {
+            my $value = %header{$name};
+            my @values = $value ~~ Positional ?? $value.list !! ($value,);
+            if $name.fc eq 'status' {
+                header-error('header', "Status must be one value, not {+@values}") unless @values == 1;
+                $status = ~@values[0];
+                header-error('header', "Status '$status' is not a three-digit code and a reason")
+                    unless $status ~~ / ^ <[1..9]> \d\d [ ' ' \N* ]? $ /;
+                check-text('header', 'the Status value', $status);
+                next;
+            }
+            check-name($name);
+            for @values {
+                check-text('header', "value of header '$name'", ~$_);
+                @lines.push: $name => ~$_;
+            }
+        }
+        ($status, |@lines)
+    }
+}

@@ -1,0 +1,144 @@
+use v6.d;
+#| FastCGI requests as a Supply: `whenever $async -> $fcgi { ... }`. Each
+#| of `workers` Raku threads accepts with its own FastCGI::NativeCall (its
+#| own request handle on the one listener) and emits it to the taps; the
+#| request is finished when the taps have returned. `done` shuts the
+#| listener down, which wakes the blocked accepts; `promise` is kept when
+#| every worker has ended.
+unit class FastCGI::NativeCall::Async;
+
+use FastCGI::NativeCall;
+use FastCGI::NativeCall::X;
+
+has Str $.path;
+has Int $.socket;
+has Str $.address;
+has Int $.backlog = 16;
+has Int $.mode = -1;
+#| How many requests are served at once (threads, each with a handle).
+has Int $.workers where * >= 1 = 1;
+has FastCGI::NativeCall $!fcgi;
+has Promise $.promise;
+has Supply $!supply;
+has @!taps;               # the emit/done/quit of each open tap
+has Lock $!lock .= new;
+has Bool $!started = False;
+has Bool $!ended = False;
+has Int $!running = 0;    # workers not yet ended
+
+submethod TWEAK(FastCGI::NativeCall :$fcgi) { $!fcgi = $_ with $fcgi }
+
+#| The FastCGI::NativeCall the workers are made from (created on first use
+#| from path / address / socket, else inherited from the parent process).
+#| Pass your own, e.g. of a subclass, as new(fcgi => ...).
+method fcgi(--> FastCGI::NativeCall) {
+    $!lock.protect: {
+        $!fcgi //= $!path.defined ?? FastCGI::NativeCall.new(:$!path, :$!backlog, :$!mode)
+                !! $!address.defined ?? FastCGI::NativeCall.new(:$!address, :$!backlog, :$!mode)
+                !! $!socket.defined ?? FastCGI::NativeCall.new(:$!socket)
+                !! FastCGI::NativeCall.new;
+    }
+}
+
+# The Supply's source. Live, and not serial: with several workers, emits
+# come from several threads at once. A react block runs one whenever body
+# at a time all the same; a plain tap runs `workers` handlers at once.
+my class Requests does Tappable {
+    has &.add-tap;
+    method tap(&emit, &done, &quit, &tap --> Tap) { &!add-tap(&emit, &done, &quit, &tap) }
+    method live(--> True) { }
+    method serial(--> False) { }
+    method sane(--> False) { }
+}
+
+#| The requests, one FastCGI::NativeCall per request, emitted on the
+#| worker that accepted it. The workers start at the first tap.
+method Supply(--> Supply) {
+    $!lock.protect: {
+        $!promise //= Promise.new;
+        $!supply //= Supply.new(Requests.new(add-tap => -> |tap { self!add-tap(|tap) }));
+    }
+}
+
+method !add-tap(&emit, &done, &quit, &on-tap --> Tap) {
+    my $entry = %(:&emit, :&done, :&quit);
+    my $tap = Tap.new({ $!lock.protect: { @!taps .= grep(* !=:= $entry) } });
+    on-tap($tap);
+    my $ended = $!lock.protect: {
+        @!taps.push: $entry unless $!ended;
+        $!ended
+    };
+    if $ended { done() } else { self!start-workers }
+    $tap
+}
+
+method !start-workers() {
+    my @fcgis = $!lock.protect: {
+        return if $!started || $!ended;
+        $!started = True;
+        my $first = self.fcgi;  # Lock is reentrant
+        ($first, |(1 ..^ $!workers).map({ $first.worker }))
+    };
+    $!running = +@fcgis;
+    for @fcgis.kv -> $i, $fcgi {
+        Thread.start(:app_lifetime, :name("FastCGI worker $i"), { self!work($fcgi) });
+    }
+}
+
+method !work(FastCGI::NativeCall $fcgi) {
+    my $failure;
+    {
+        while $fcgi.accept {
+            for $!lock.protect({ @!taps.List }) -> $tap {
+                $tap<emit>($fcgi);
+                CATCH { default { report($fcgi, $_) } }
+            }
+        }
+        CATCH { default { $failure = $_; $fcgi.shutdown } }
+    }
+    $fcgi.close;
+    self!worker-ended($failure);
+}
+
+# A handler died: tell the web server's log, and answer 500 if nothing
+# was sent yet. A vanished web server is no news.
+sub report(FastCGI::NativeCall $fcgi, Exception $e) {
+    return if $e ~~ X::FastCGI::Connection;
+    try $fcgi.status(500);
+    try $fcgi.stderr("FastCGI::NativeCall::Async: the handler died: {$e.message}\n");
+}
+
+method !worker-ended($failure) {
+    my @taps = $!lock.protect: {
+        return if --$!running;
+        $!ended = True;
+        @!taps.splice
+    };
+    if $failure {
+        .<quit>($failure) for @taps;
+        $!promise.break($failure);
+    }
+    else {
+        .<done>() for @taps;
+        $!promise.keep(True);
+    }
+}
+
+#| Stops accepting: blocked accepts end at once, requests in progress are
+#| completed, then the workers end, the taps get done and `promise` is
+#| kept. Safe from any thread (e.g. a signal(SIGTERM) tap).
+method done() {
+    my ($started, @taps) = $!lock.protect: {
+        return if $!ended;
+        $!ended = True unless $!started;
+        ($!started, |(@!taps.splice unless $!started))
+    };
+    if $started {
+        $!fcgi.shutdown;
+    }
+    else {
+        .close with $!fcgi;
+        .<done>() for @taps;
+        .keep(True) with $!promise;
+    }
+}
