@@ -1,0 +1,85 @@
+use v6.d;
+# The extras around a request: status, stderr, exit-status, role,
+# request-id, keep-conn, socket, is-cgi and the listener's limits.
+use lib $?FILE.IO.parent.add('lib').absolute;
+use Test;
+use FFCGITest;
+use FastCGI::NativeCall;
+
+needs-client;
+plan 8;
+
+my $dir = temp-dir;
+my $path = ~$dir.add('response.sock');
+my $fcgi = FastCGI::NativeCall.new(:$path);
+sub answer(&handler, *@args --> Hash) { serve-one($fcgi, &handler, '--socket', $path, |@args) }
+
+subtest 'status', {
+    is answer({ .status(404) })<text>, "Status: 404 Not Found\r\n\r\n", 'the standard reason';
+    is answer({ .status(299, 'Fine Anyway'); .Print('x') })<text>, "Status: 299 Fine Anyway\r\n\r\nx", 'a reason of the app';
+    my $caught;
+    answer({ $caught = (try .status(42)) // $! });
+    isa-ok $caught, X::FastCGI::Invalid, 'not an HTTP status';
+}
+
+subtest 'stderr goes to FCGI_STDERR', {
+    my ($text, $bytes);
+    my $r = answer({ $text = .stderr("warning: ö\n"); $bytes = .stderr(Blob.new(0, 0xFF)); .Print('out') });
+    ok $r<stderr> eq "warning: ö\n".encode ~ Blob.new(0, 0xFF), 'text and bytes';
+    is $r<text>, 'out', 'apart from the body';
+    is ($text, $bytes), (12, 2), 'each returns its byte count';
+}
+
+subtest 'exit-status is the appStatus of the end', {
+    is answer({ .exit-status(3) })<app-status>, 3, 'set';
+    is answer({ ; })<app-status>, 0, 'back to 0 for the next request';
+}
+
+subtest 'role, request-id, keep-conn', {
+    my %seen;
+    answer({ %seen = role => .role, id => .request-id, keep => .keep-conn }, '--request-id', 7);
+    is %seen<role>, FastCGI::NativeCall::Responder, 'Responder';
+    is %seen<id>, 7, 'the request id';
+    is %seen<keep>, False, 'not kept open';
+    answer({ %seen = role => .role, keep => .keep-conn }, '--role', 'authorizer', '--keep-conn');
+    is %seen<role>, FastCGI::NativeCall::Authorizer, 'Authorizer';
+    is %seen<keep>, True, 'kept open';
+}
+
+subtest 'the listener: socket and is-cgi', {
+    isa-ok $fcgi.socket, Int, 'the descriptor';
+    ok $fcgi.socket >= 0, 'a real one';
+    is $fcgi.is-cgi, False, 'not CGI';
+}
+
+subtest 'a body over the limit', {
+    my $limited-path = ~$dir.add('limited.sock');
+    my $limited = FastCGI::NativeCall.new(path => $limited-path);
+    $limited.set-limits(body-bytes => 1000);
+    is $limited.limit('body-bytes'), 1000, 'set';
+    my $caught;
+    my $r = serve-one($limited, {
+        $caught = (try { .read(10_000) while True }) // $!;
+        .status(413);
+    }, '--socket', $limited-path, '--stdin-random', 5000);
+    isa-ok $caught, X::FastCGI::Limit, 'reading past it throws';
+    is $r<text>, "Status: 413 Content Too Large\r\n\r\n", 'and the app can still answer';
+    throws-like { $limited.limit('no-such') }, X::FastCGI::Invalid, 'an unknown limit';
+    $limited.close;
+}
+
+subtest 'a client that leaves mid-response is X::FastCGI::Connection, and the next request is served', {
+    my $caught;
+    my $client = fcgi-start('--socket', $path, '--timeout', '1');
+    ok $fcgi.accept, 'accepted';
+    await $client;
+    $caught = (try { $fcgi.write(Blob.new(0 xx 65536)) for ^200; $fcgi.Flush }) // $!;
+    ok $caught ~~ X::FastCGI::Connection, 'writing to it fails with a connection error';
+    is answer({ .Print('next') })<text>, 'next', 'the next one is fine';
+}
+
+subtest 'the library version', {
+    like FastCGI::NativeCall.library-version, / ^ 1 '.' /, 'ABI 1';
+}
+
+$fcgi.close;

@@ -1,0 +1,127 @@
+use v6.d;
+# Helpers of the t/ tests: the FastCGI test client of the build tree
+# (tests/client/fcgi-client, passed by CTest as FFCGI_TEST_CLIENT), temporary
+# directories, and apps started as processes and stopped by PID.
+unit module FFCGITest;
+
+use Test;
+
+#| Tests that talk FastCGI need the test client. CTest always passes it;
+#| outside CTest (e.g. while zef installs) such a test file has nothing to
+#| talk to and says so.
+sub needs-client() is export {
+    without %*ENV<FFCGI_TEST_CLIENT> {
+        plan :skip-all('needs tests/client/fcgi-client of a build tree; CTest passes it as FFCGI_TEST_CLIENT');
+        exit 0;
+    }
+    die "FFCGI_TEST_CLIENT='{%*ENV<FFCGI_TEST_CLIENT>}' is not an executable" unless client().IO.x;
+}
+
+sub client(--> Str) is export { %*ENV<FFCGI_TEST_CLIENT> }
+
+#| The source tree (examples/), from CTest or relative to this file.
+sub source-dir(--> IO::Path) is export {
+    (%*ENV<FFCGI_SOURCE_DIR> // $?FILE.IO.parent(5)).IO
+}
+
+my @temp-dirs;
+END { run 'rm', '-rf', '--', |@temp-dirs if @temp-dirs }
+
+#| A new private directory under $*TMPDIR, removed when the test ends.
+sub temp-dir(--> IO::Path) is export {
+    my $dir = $*TMPDIR.add("ffcgi-raku-$*PID-{(^2**32).pick}");
+    $dir.mkdir(0o700);
+    @temp-dirs.push: ~$dir;
+    $dir
+}
+
+#| Parses the `--output all` summary of fcgi-client.
+sub parse-summary(Blob $all, Int $exit, Str $err --> Hash) {
+    my %r = :$exit, :$err, stdout => Blob.new, stderr => Blob.new;
+    my $head = $all.subbuf(0, 200).decode('latin-1');
+    return %r unless $head ~~ / ^ 'app_status=' (\-?\d+) \n 'protocol_status=' (\d+) \n
+                                'stdout_bytes=' (\d+) \n 'stderr_bytes=' (\d+) \n '--stdout--' \n /;
+    my ($app, $protocol, $out, $errs) = $/.list».Int;
+    my $at = $/.to;  # the summary lines are ASCII with \n only: characters are bytes
+    %r<app-status protocol-status> = $app, $protocol;
+    %r<stdout> = $all.subbuf($at, $out);
+    %r<stderr> = $all.subbuf($at + $out + "\n--stderr--\n".chars, $errs);
+    %r<text> = %r<stdout>.decode('utf8-c8');
+    %r
+}
+
+#| Starts one fcgi-client run (`--output all` is added) and returns a
+#| Promise of its result: exit, err, app-status, protocol-status, stdout
+#| and stderr (Blobs) and text (stdout decoded).
+sub fcgi-start(*@args --> Promise) is export {
+    my $proc = Proc::Async.new(client(), |@args, '--output', 'all');
+    my $out = buf8.new;
+    my $err = '';
+    $proc.stdout(:bin).tap({ $out ~= $_ });
+    $proc.stderr.tap({ $err ~= $_ });
+    $proc.start.then({ parse-summary($out, .result.exitcode, $err) })
+}
+
+#| One fcgi-client run, waited for: for apps in other processes or threads.
+sub fcgi(*@args --> Hash) is export { await fcgi-start(|@args) }
+
+#| Waits (at most 60 s) until something answers FastCGI at `$address`: a
+#| request of an unknown role, which libfcgi rejects without the app seeing it.
+sub wait-listening(Str $address) is export {
+    for ^600 {
+        my $r = fcgi('--socket', $address, '--role', '99', '--timeout', '2000');
+        return True if $r<exit> == 0 && $r<protocol-status> == 3;
+        sleep 0.1;
+    }
+    die "nothing answers FastCGI at $address";
+}
+
+#| An app run as a process: `raku -I lib FILE ARGS`, with its output kept.
+class App is export {
+    has Proc::Async $.proc;
+    has Promise $.exited;
+    has Str $.out = '';
+    has Str $.err = '';
+
+    #| Runs `$file`; with :unbuffered its standard output is written at
+    #| once, as on a terminal, so that what it printed survives a kill.
+    method start(IO() $file, *@args, :$cwd = $*CWD, :$unbuffered --> App) {
+        my $lib = $?FILE.IO.parent(3).add('lib').absolute;  # bindings/raku/lib
+        my @run = $unbuffered ?? ('-e', '$*OUT.out-buffer = False; EVALFILE @*ARGS.shift') !! ();
+        my $proc = Proc::Async.new($*EXECUTABLE.absolute, '-I', $lib, |@run, $file.absolute, |@args);
+        my $app = self.bless(:$proc);
+        $app!collect($cwd);
+        $app
+    }
+
+    method !collect($cwd) {
+        $!proc.stdout.tap({ $!out ~= $_ });
+        $!proc.stderr.tap({ $!err ~= $_ });
+        $!exited = $!proc.start(:$cwd);
+    }
+
+    #| Sends `$signal` by PID and waits at most 30 s for the exit; then
+    #| SIGKILL. The exit code (Nil when killed by a signal).
+    method stop(Signal $signal = SIGTERM --> Int) {
+        $!proc.kill($signal);
+        await Promise.anyof($!exited, Promise.in(30));
+        unless $!exited {
+            $!proc.kill(SIGKILL);
+            await $!exited;
+        }
+        my $proc = $!exited.result;
+        $proc.signal ?? Nil !! $proc.exitcode
+    }
+}
+
+#| A request handled by `&handler` on `$fcgi` in this thread, while a client
+#| process sends it; the client's result.
+sub serve-one($fcgi, &handler, *@client-args --> Hash) is export {
+    my $client = fcgi-start(|@client-args);
+    die 'accept failed' unless $fcgi.accept;
+    {
+        LEAVE $fcgi.Finish;  # also when the handler dies, so the client never waits in vain
+        handler($fcgi);
+    }
+    await $client
+}
