@@ -11,10 +11,9 @@ use FastCGI::NativeCall;
 needs-client;
 plan 9;
 
-my $dir = temp-dir;
-my $path = ~$dir.add('headers.sock');
-my $fcgi = FastCGI::NativeCall.new(:$path);
-sub answer(&handler, *@args --> Str) { serve-one($fcgi, &handler, '--socket', $path, |@args)<text> }
+my $server = Listening.new('headers');
+my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
+sub answer(&handler, *@args --> Str) { $server.answer(&handler, |@args)<text> }
 
 subtest 'several Set-Cookie lines', {
     is answer({ .header(Content-Type => 'text/plain', Set-Cookie => <a=1 b=2 c=3>); .Print('x') }),

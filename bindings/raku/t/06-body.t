@@ -10,10 +10,9 @@ use FastCGI::NativeCall;
 needs-client;
 plan 8;
 
-my $dir = temp-dir;
-my $path = ~$dir.add('body.sock');
-my $fcgi = FastCGI::NativeCall.new(:$path);
-sub answer(&handler, *@args --> Hash) { serve-one($fcgi, &handler, '--socket', $path, |@args) }
+my $server = Listening.new('body');
+my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
+sub answer(&handler, *@args --> Hash) { $server.answer(&handler, |@args) }
 
 subtest 'read/write round trips, 0 bytes to 10 MiB', {
     for (0, 1, 7), (1, 7, 1), (255, 1, 2), (4099, 7, 1000), (65535, 4093, 65536), (65536, 65535, 100),

@@ -10,10 +10,9 @@ use FastCGI::NativeCall;
 needs-client;
 plan 6;
 
-my $dir = temp-dir;
-my $path = ~$dir.add('params.sock');
-my $fcgi = FastCGI::NativeCall.new(:$path);
-sub answer(&handler, *@args --> Hash) { serve-one($fcgi, &handler, '--socket', $path, |@args) }
+my $server = Listening.new('params');
+my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
+sub answer(&handler, *@args --> Hash) { $server.answer(&handler, |@args) }
 
 subtest '1000 params, in records of 7 bytes', {
     my @sent = (1..1000).map({ sprintf('P_%04d', $_) => "value-$_-" ~ 'x' x $_ % 50 });

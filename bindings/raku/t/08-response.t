@@ -9,10 +9,9 @@ use FastCGI::NativeCall;
 needs-client;
 plan 8;
 
-my $dir = temp-dir;
-my $path = ~$dir.add('response.sock');
-my $fcgi = FastCGI::NativeCall.new(:$path);
-sub answer(&handler, *@args --> Hash) { serve-one($fcgi, &handler, '--socket', $path, |@args) }
+my $server = Listening.new('response');
+my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
+sub answer(&handler, *@args --> Hash) { $server.answer(&handler, |@args) }
 
 subtest 'status', {
     is answer({ .status(404) })<text>, "Status: 404 Not Found\r\n\r\n", 'the standard reason';

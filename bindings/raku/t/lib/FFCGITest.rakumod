@@ -5,6 +5,7 @@ use v6.d;
 unit module FFCGITest;
 
 use Test;
+use FastCGI::NativeCall;
 
 #| Tests that talk FastCGI need the test client. CTest always passes it;
 #| outside CTest (e.g. while zef installs) such a test file has nothing to
@@ -124,4 +125,24 @@ sub serve-one($fcgi, &handler, *@client-args --> Hash) is export {
         handler($fcgi);
     }
     await $client
+}
+
+#| A FastCGI::NativeCall on a unix socket in a new temporary directory,
+#| for tests that serve one request at a time in their own thread.
+class Listening is export {
+    has IO::Path $.dir;
+    has Str $.path;
+    has FastCGI::NativeCall $.fcgi;
+
+    method new(Str $name --> Listening) {
+        my $dir = temp-dir;
+        my $path = ~$dir.add("$name.sock");
+        self.bless(:$dir, :$path, fcgi => FastCGI::NativeCall.new(:$path))
+    }
+
+    #| The client's result for one request, sent with `@client-args` and
+    #| handled by `&handler`.
+    method answer(&handler, *@client-args --> Hash) {
+        serve-one($!fcgi, &handler, '--socket', $!path, |@client-args)
+    }
 }

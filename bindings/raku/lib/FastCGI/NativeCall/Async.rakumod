@@ -75,8 +75,8 @@ method !add-tap(&emit, &done, &quit, &on-tap --> Tap) {
 method !start-workers() {
     my @fcgis = $!lock.protect: {
         return if $!started || $!ended;
+        my $first = self.fcgi;  # Lock is reentrant; if this throws, nothing has started
         $!started = True;
-        my $first = self.fcgi;  # Lock is reentrant
         ($first, |(1 ..^ $!workers).map({ $first.worker }))
     };
     $!running = +@fcgis;
