@@ -5,7 +5,7 @@
 
 mod_fcgid starts each app itself, with its listening socket on fd 0, as the
 user Apache's workers run as (nobody when the test runs as root). The test
-copies the echo and stream apps in C, Python and WSGI into its temporary
+copies the echo and stream apps in C, Python, Raku and WSGI into its temporary
 directory (frontend.Apps.stage: nobody may not read the build tree), renders
 examples/apache/ffcgi-fcgid.conf.in, starts `apache2 -f CONF -DFOREGROUND` on
 a free 127.0.0.1 port and checks, for each language (tests/frontends/checks.py):
@@ -24,7 +24,7 @@ import frontend
 
 TEMPLATE = os.path.join(frontend.EXAMPLES, "apache", "ffcgi-fcgid.conf.in")
 MODULES = os.environ.get("APACHE_MODULES", "/usr/lib/apache2/modules")
-LANGS = ("c", "python", "wsgi")
+LANGS = ("c", "python", "raku", "wsgi")
 
 
 def plan(ws, args):
@@ -42,7 +42,8 @@ def plan(ws, args):
     conf = ws.path("httpd.conf")
     values = {"PREFIX": ws.dir, "MODULES": MODULES, "USER": user, "GROUP": group,
               "APPS": staged.dest, "LIBRARY_PATH": staged.lib,
-              "PYTHONPATH": staged.pythonpath}
+              "PYTHONPATH": staged.pythonpath, "RAKULIB": staged.rakulib,
+              "HOME": staged.home}
     _, port = ws.start_server("apache2", TEMPLATE, conf, values,
                               [apache, "-f", conf, "-DFOREGROUND"], error_log)
     for lang in LANGS:

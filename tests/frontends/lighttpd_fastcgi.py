@@ -4,7 +4,7 @@
 
     /usr/bin/python3 tests/frontends/lighttpd_fastcgi.py --build-dir BUILD
 
-The echo and stream apps in C, Python and WSGI are copied into the temporary
+The echo and stream apps in C, Python, Raku and WSGI are copied into the temporary
 directory (frontend.Apps.stage: lighttpd drops root for nobody before it
 starts them). spawn-fcgi starts four more, before lighttpd:
   - the C echo and stream, each with `spawn-fcgi -n -s SOCKET` (spawn-fcgi
@@ -30,7 +30,7 @@ import checks
 import frontend
 
 TEMPLATE = os.path.join(frontend.EXAMPLES, "lighttpd", "ffcgi-fastcgi.conf.in")
-LANGS = ("c", "python", "wsgi")
+LANGS = ("c", "python", "raku", "wsgi")
 
 
 def spawn_fcgi(ws, staged, spawner, app, lang, where, extra):
@@ -58,7 +58,8 @@ def plan(ws, args):
     user, group = frontend.server_user()
     values = {"PREFIX": ws.dir, "VAR": var, "USER": user, "GROUP": group,
               "APPS": staged.dest, "LIBRARY_PATH": staged.lib,
-              "PYTHONPATH": staged.pythonpath}
+              "PYTHONPATH": staged.pythonpath, "RAKULIB": staged.rakulib,
+              "HOME": staged.home}
 
     for app in ("echo", "stream"):
         socket = os.path.join(var, "spawned-%s-c.sock" % app)
