@@ -289,6 +289,21 @@ class Workspace:
                 self.say("port %d was taken meanwhile; trying another" % port)
         raise AssertionError("unreachable")
 
+    def start_nginx(self, template, values):
+        """start_server() for nginx, in the foreground with PREFIX (this
+        directory) and FASTCGI_PARAMS added to values. Returns (port, the
+        error log's path)."""
+        nginx = find_program("nginx", "NGINX")
+        expect(os.access(FASTCGI_PARAMS, os.R_OK),
+               "%s not found (Debian's nginx-common installs it)" % FASTCGI_PARAMS)
+        error_log = os.path.join(self.logs, "error.log")
+        conf = self.path("nginx.conf")
+        values = dict(values, PREFIX=self.dir, FASTCGI_PARAMS=FASTCGI_PARAMS)
+        _, port = self.start_server("nginx", template, conf, values,
+                                    [nginx, "-p", self.dir + "/", "-c", conf, "-e", error_log,
+                                     "-g", "daemon off;"], error_log)
+        return port, error_log
+
     def adopt(self, name, pidfile):
         """Takes over the processes whose PIDs pidfile lists (one a line:
         spawn-fcgi -P); close() stops them. Returns the PIDs."""
@@ -358,8 +373,10 @@ class Apps:
         shutil.copytree(os.path.join(self.build, "python", "ffcgi"),
                         os.path.join(staged.pythonpath, "ffcgi"),
                         ignore=shutil.ignore_patterns("*.c", "*.o", "__pycache__"))
-        for module in ("example_args.py", "echo.py"):  # imported by the Python examples
-            shutil.copy(os.path.join(EXAMPLES, module), staged.pythonpath)
+        for module in (os.path.join(EXAMPLES, "example_args.py"),  # what the Python apps import
+                       os.path.join(EXAMPLES, "echo.py"),
+                       os.path.join(HERE, "apps", "stream.py")):
+            shutil.copy(module, staged.pythonpath)
         for app, lang in wanted:
             target = os.path.join(dest, "%s-%s" % (app, lang))
             if lang == "c":

@@ -27,10 +27,7 @@ TEMPLATE = os.path.join(frontend.EXAMPLES, "nginx", "ffcgi-apps.conf.in")
 
 def plan(ws, args):
     apps, lang = frontend.Apps(args.build_dir), args.lang
-    nginx_bin = frontend.find_program("nginx", "NGINX")
-    frontend.expect(os.access(frontend.FASTCGI_PARAMS, os.R_OK),
-                    "%s not found (Debian's nginx-common installs it)" % frontend.FASTCGI_PARAMS)
-    values = {"PREFIX": ws.dir, "FASTCGI_PARAMS": frontend.FASTCGI_PARAMS}
+    values = {}
     procs = {}
     for app in ("echo", "stream"):
         argv = apps.argv(app, lang)
@@ -39,11 +36,7 @@ def plan(ws, args):
             name + "-unix", argv, ws.path(app + ".sock"))
         procs[app + "-tcp"], values[app.upper() + "_ADDRESS"] = ws.start_app(
             name + "-tcp", argv, "127.0.0.1:0")
-    error_log = os.path.join(ws.logs, "error.log")
-    conf = ws.path("nginx.conf")
-    _, port = ws.start_server("nginx", TEMPLATE, conf, values,
-                              [nginx_bin, "-p", ws.dir + "/", "-c", conf, "-e", error_log,
-                               "-g", "daemon off;"], error_log)
+    port, error_log = ws.start_nginx(TEMPLATE, values)
     for prefix, transport in (("", "unix"), ("/tcp", "tcp")):
         yield from checks.echo_checks(port, prefix + "/echo", error_log,
                                       "FastCGI sent in stderr", ws.read)

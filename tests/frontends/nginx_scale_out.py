@@ -63,20 +63,14 @@ def ask(port, query, method="GET", body=None):
 
 def plan(ws, args):
     apps = frontend.Apps(args.build_dir)
-    nginx_bin = frontend.find_program("nginx", "NGINX")
     echo = apps.argv("echo", "c")
     backends = {}  # address -> Popen
     for i, host in enumerate(HOSTS, 1):
         proc, address = ws.start_app("echo-%d" % i, echo, host + ":0")
         backends[address] = proc
     addresses = list(backends)
-    values = {"PREFIX": ws.dir, "FASTCGI_PARAMS": frontend.FASTCGI_PARAMS}
-    values.update(("BACKEND_%d" % i, a) for i, a in enumerate(addresses, 1))
-    error_log = os.path.join(ws.logs, "error.log")
-    conf = ws.path("nginx.conf")
-    _, port = ws.start_server("nginx", TEMPLATE, conf, values,
-                              [nginx_bin, "-p", ws.dir + "/", "-c", conf, "-e", error_log,
-                               "-g", "daemon off;"], error_log)
+    port, _ = ws.start_nginx(TEMPLATE, {"BACKEND_%d" % i: a
+                                        for i, a in enumerate(addresses, 1)})
     victim = addresses[1]
     killed_at = []
 

@@ -5,16 +5,7 @@ import os
 import sys
 from http import HTTPStatus
 
-PATTERN = 251
-CHUNK = bytes(i % PATTERN for i in range(PATTERN * 256))
-
-
-def query_number(query, key, fallback):
-    for segment in query.split("&"):
-        name, eq, value = segment.partition("=")
-        if eq and name == key:
-            return int(value) if value.isdigit() else fallback
-    return fallback
+from stream import CHUNK, query_number  # stream.py beside it: the same body and query rules
 
 
 def body(size):
@@ -49,11 +40,8 @@ def application(environ, start_response):
 
 
 if __name__ == "__main__":
+    import example_args  # examples/example_args.py (stream.py put examples/ on the path)
     import ffcgi.wsgi
-
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
-                                    "examples"))
-    import example_args  # examples/example_args.py
 
     args = example_args.parse(__doc__.splitlines()[0])
     ffcgi.wsgi.serve(application, args.socket, threads=args.threads)
