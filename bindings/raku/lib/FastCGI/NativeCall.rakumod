@@ -188,10 +188,11 @@ class FastCGI::NativeCall {
     #| Returns the number of bytes.
     method Print(Str() $content --> Int) { self.write($content.encode('utf8-c8')) }
 
-    #| Reads up to `$length` more bytes of the body and returns them as text
-    #| ("" at the end of the body). A UTF-8 sequence cut by `$length` is kept
-    #| for the next call, so Read never splits a character; bytes that are
-    #| not UTF-8 survive (utf8-c8), and NULs are characters like any other.
+    #| Reads `$length` more bytes of the body (fewer at its end) and returns
+    #| them as text; "" at the end of the body. A UTF-8 sequence cut at the
+    #| end is kept for the next call (or completed, if nothing else was
+    #| read), so Read never splits a character; bytes that are not UTF-8
+    #| survive (utf8-c8), and NULs are characters like any other.
     method Read(Int:D $length --> Str) {
         return '' if $length <= 0;
         my $bytes = $!pending // buf8.new;
