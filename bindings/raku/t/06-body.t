@@ -16,7 +16,7 @@ sub answer(&handler, *@args --> Hash) { $server.answer(&handler, |@args) }
 
 subtest 'read/write round trips, 0 bytes to 10 MiB', {
     for (0, 1, 7), (1, 7, 1), (255, 1, 2), (4099, 7, 1000), (65535, 4093, 65536), (65536, 65535, 100),
-        (65537, 999, 65536), (1024 * 1024, 4093, 65537), (10 * 1024 * 1024, 65535, 1024 * 1024)
+        (65537, 1, 65536), (1024 * 1024, 7, 65537), (10 * 1024 * 1024, 4093, 1024 * 1024)
         -> ($size, $chunk, $read) {
         my $sent = $dir.add("sent-$size");
         my $r = answer({ while .read($read) -> $bytes { .write($bytes) } },
