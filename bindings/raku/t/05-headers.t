@@ -11,7 +11,7 @@ use FastCGI::NativeCall;
 needs-client;
 plan 9;
 
-my $server = Listening.new('headers');
+my $server = Listening.new('headers', FastCGI::NativeCall);
 my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
 sub answer(&handler, *@args --> Str) { $server.answer(&handler, |@args)<text> }
 

@@ -10,7 +10,7 @@ use FastCGI::NativeCall;
 needs-client;
 plan 8;
 
-my $server = Listening.new('body');
+my $server = Listening.new('body', FastCGI::NativeCall);
 my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
 sub answer(&handler, *@args --> Hash) { $server.answer(&handler, |@args) }
 

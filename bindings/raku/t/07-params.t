@@ -10,7 +10,7 @@ use FastCGI::NativeCall;
 needs-client;
 plan 6;
 
-my $server = Listening.new('params');
+my $server = Listening.new('params', FastCGI::NativeCall);
 my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
 sub answer(&handler, *@args --> Hash) { $server.answer(&handler, |@args) }
 

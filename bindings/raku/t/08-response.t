@@ -9,7 +9,7 @@ use FastCGI::NativeCall;
 needs-client;
 plan 8;
 
-my $server = Listening.new('response');
+my $server = Listening.new('response', FastCGI::NativeCall);
 my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
 sub answer(&handler, *@args --> Hash) { $server.answer(&handler, |@args) }
 
