@@ -51,8 +51,10 @@ my class Requests does Tappable {
     method sane(--> False) { }
 }
 
-#| The requests, one FastCGI::NativeCall per request, emitted on the
-#| worker that accepted it. The workers start at the first tap.
+#| The requests: each worker emits its own FastCGI::NativeCall, holding
+#| the request it accepted, on its own thread, and reuses it for its next
+#| request once the taps have returned (so do not keep it beyond that).
+#| The workers start at the first tap.
 method Supply(--> Supply) {
     $!lock.protect: {
         $!promise //= Promise.new;
