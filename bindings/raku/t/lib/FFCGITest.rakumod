@@ -118,7 +118,12 @@ class App is export {
 #| process sends it; the client's result.
 sub serve-one($fcgi, &handler, *@client-args --> Hash) is export {
     my $client = fcgi-start(|@client-args);
-    die 'accept failed' unless $fcgi.accept;
+    my $accepted = False;
+    # A client that gives up before the app has its request would leave the
+    # accept waiting for ever: end it, and the test fails instead of hanging.
+    $client.then({ $fcgi.shutdown unless $accepted });
+    die "no request came: {$client.result.raku}" unless $fcgi.accept;
+    $accepted = True;
     {
         LEAVE $fcgi.Finish;  # also when the handler dies, so the client never waits in vain
         handler($fcgi);
