@@ -1,11 +1,13 @@
 #!/bin/sh
-# valgrind_echo.sh BUILD_DIR SOURCE_DIR — examples/echo under valgrind
+# valgrind_echo.sh BUILD_DIR SOURCE_DIR PYTHON — examples/echo under valgrind
 # memcheck serves normal requests (bodies up to 1 MiB, keep-conn, FILTER,
 # 1000 params) and every seed of the fuzz corpus (valid and malformed
-# connections), then exits on SIGTERM: any invalid access, or a definite or
-# indirect leak, makes valgrind exit 99 and the test fail.
+# connections), then exits on SIGTERM; then the whole conformance suite runs
+# against it, started under valgrind by the conformance driver. Any invalid
+# access, or a definite or indirect leak, makes valgrind exit 99 and the test
+# fail.
 set -eu
-build=$1 src=$2
+build=$1 src=$2 python=$3
 client=$build/tests/client/fcgi-client
 dir=$(mktemp -d /tmp/ffcgi-valgrind-XXXXXX)
 sock=$dir/echo.sock
@@ -57,4 +59,12 @@ status=0
 wait "$pid" || status=$?
 pid=
 [ "$status" -eq 0 ] || fail "echo under valgrind exited with status $status"
+
+# the conformance cases, each app under valgrind (the driver wants exit 0)
+printf 'c_valgrind = valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect {build}/examples/echo\n' \
+    >"$dir/apps.conf"
+"$python" "$src/tests/conformance/driver.py" --build-dir "$build" --source-dir "$src" \
+    --client-lib "$build/tests/conformance/libconformance_client.so" --python "$python" \
+    --apps "$dir/apps.conf" --language c_valgrind --threads 2 --deadline 480 \
+    --request-timeout 120 || fail "conformance cases under valgrind"
 echo "ok: no valgrind errors"
