@@ -66,7 +66,7 @@ static int write_all(int fd, const char *bytes, size_t len)
         bytes += n;
         len -= (size_t)n;
     }
-    ffc_sigpipe_release(&guard);
+    ffc_sigpipe_release(&guard, rc != 0);
     return rc;
 }
 

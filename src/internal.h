@@ -95,6 +95,7 @@ struct ffcgi_server {
     enum ffc_server_kind kind;
     int fd;                 /* listening socket; -1 for CGI */
     int owns_fd;            /* close fd on free */
+    int is_tcp;             /* the listener is IPv4 or IPv6 */
     char *unix_path;        /* socket file created by us, removed on free */
     dev_t unix_dev;         /* identity of that file, so a file that */
     ino_t unix_ino;         /* replaced it is never removed */
@@ -151,8 +152,9 @@ struct ffc_sigpipe_guard {
 };
 /* Blocks SIGPIPE in the calling thread until ffc_sigpipe_release(). */
 void ffc_sigpipe_hold(struct ffc_sigpipe_guard *g);
-/* Discards a SIGPIPE raised meanwhile by this thread, restores the mask. */
-void ffc_sigpipe_release(struct ffc_sigpipe_guard *g);
+/* Restores the mask; if a write failed meanwhile (`write_failed`), first
+ * discards the SIGPIPE it may have raised on this thread. */
+void ffc_sigpipe_release(struct ffc_sigpipe_guard *g, int write_failed);
 
 /* ---- the connection guard (guard_*.c) ----
  * libfcgi's record parser crashes on some malformed records and silently
@@ -239,7 +241,8 @@ void ffc_guard_release(ffcgi_request *req);
 int ffc_guard_is_clean_request(const unsigned char *window, size_t len,
                                const struct ffc_limits *limits, struct ffc_buf *scratch);
 
-#define FFC_PEEK_BYTES 16384
+/* One full record past 64 KiB, so that params up to 64 KiB (one record) fit. */
+#define FFC_PEEK_BYTES (65536 + 16)
 /* 1 if every name-value length of the params stream fits in it. */
 int ffc_params_well_formed(const unsigned char *params, size_t len);
 /* 1 if the params stream is well formed and within the limits. */

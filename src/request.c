@@ -62,13 +62,8 @@ static int finish_fastcgi(ffcgi_request *req)
     int rc = ffc_guard_for_writing(req);
     if (rc == 0)
         rc = ffc_send_head(req);
-    struct ffc_sigpipe_guard guard;
-    ffc_sigpipe_hold(&guard);
-    if (rc == 0) {
-        FCGX_FFlush(req->fcgx.out);
-        if (FCGX_GetError(req->fcgx.out) != 0)
-            rc = ffc_stream_error(req->fcgx.out, "flushing the response");
-    }
+    /* The unread body goes first: once FCGI_END_REQUEST is out, the web
+     * server may send the next request on a kept connection. */
     if (req->fcgx.keepConnection) {
         if (req->conn.mode == FFC_DIRECT)
             drain_input(req); /* only bytes the guard checked are left */
@@ -76,8 +71,18 @@ static int finish_fastcgi(ffcgi_request *req)
             ffc_guard_skip_rest(req);
     }
     FCGX_SetExitStatus(req->exit_status, req->fcgx.out);
+    struct ffc_sigpipe_guard guard;
+    ffc_sigpipe_hold(&guard);
+    /* One write for stderr's end, the rest of the body, its end and
+     * FCGI_END_REQUEST (closing the last stream writes it). */
+    FCGX_FClose(req->fcgx.err);
+    FCGX_FClose(req->fcgx.out);
+    FCGX_Stream *failed = FCGX_GetError(req->fcgx.out) ? req->fcgx.out
+                          : FCGX_GetError(req->fcgx.err) ? req->fcgx.err : NULL;
+    if (rc == 0 && failed)
+        rc = ffc_stream_error(failed, "finishing the response");
     FCGX_Finish_r(&req->fcgx);
-    ffc_sigpipe_release(&guard);
+    ffc_sigpipe_release(&guard, failed != NULL);
     ffc_guard_after_finish(req);
     return rc;
 }

@@ -44,14 +44,16 @@ static int make_nonblocking(int fd)
     return 0;
 }
 
-/* A TCP listener starts with libfcgi's FCGI_WEB_SERVER_ADDRS allow-list. */
-static int apply_environment_allow_list(ffcgi_server *srv)
+/* Notes the listener's family; a TCP listener starts with libfcgi's
+ * FCGI_WEB_SERVER_ADDRS allow-list. */
+static int learn_family(ffcgi_server *srv)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
+    srv->is_tcp = getsockname(srv->fd, (struct sockaddr *)&ss, &len) == 0 &&
+                  (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
     const char *list = getenv("FCGI_WEB_SERVER_ADDRS");
-    if (!list || getsockname(srv->fd, (struct sockaddr *)&ss, &len) != 0 ||
-        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+    if (!list || !srv->is_tcp)
         return 0;
     int rc = ffcgi_server_allow(srv, list);
     return rc < 0 ? ffc_fail(rc, "FCGI_WEB_SERVER_ADDRS: %s", ffcgi_last_error()) : 0;
@@ -68,7 +70,7 @@ int ffcgi_server_open(ffcgi_server **out, const char *address, int backlog, int 
         return rc;
     srv->owns_fd = 1;
     if ((rc = ffc_listen_address(srv, address, backlog, mode)) < 0 ||
-        (rc = make_nonblocking(srv->fd)) < 0 || (rc = apply_environment_allow_list(srv)) < 0) {
+        (rc = make_nonblocking(srv->fd)) < 0 || (rc = learn_family(srv)) < 0) {
         ffcgi_server_free(srv);
         return rc;
     }
@@ -90,7 +92,7 @@ int ffcgi_server_from_fd(ffcgi_server **out, int fd)
     if (rc < 0)
         return rc;
     srv->fd = fd;
-    if ((rc = make_nonblocking(fd)) < 0 || (rc = apply_environment_allow_list(srv)) < 0) {
+    if ((rc = make_nonblocking(fd)) < 0 || (rc = learn_family(srv)) < 0) {
         ffcgi_server_free(srv);
         return rc;
     }

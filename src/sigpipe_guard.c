@@ -1,8 +1,8 @@
 /* sigpipe_guard.c — a peer that vanishes must not kill the host with
  * SIGPIPE, and the host's disposition must not change. While libfcgi writes,
- * SIGPIPE is blocked in the calling thread only; a SIGPIPE the write raised
- * (thread-directed, so it is pending on this thread) is consumed before the
- * mask is restored. If the host had SIGPIPE blocked already, nothing is
+ * SIGPIPE is blocked in the calling thread only; a SIGPIPE a failed write
+ * raised (thread-directed, so it is pending on this thread) is consumed
+ * before the mask is restored. If the host had SIGPIPE blocked already, nothing is
  * touched. */
 #include <errno.h>
 #include <signal.h>
@@ -20,16 +20,16 @@ void ffc_sigpipe_hold(struct ffc_sigpipe_guard *g)
     g->active = 1;
 }
 
-void ffc_sigpipe_release(struct ffc_sigpipe_guard *g)
+void ffc_sigpipe_release(struct ffc_sigpipe_guard *g, int write_failed)
 {
     if (!g->active || g->was_blocked)
         return;
     g->active = 0;
-    sigset_t pipe_only, pending;
+    sigset_t pipe_only;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
     int saved_errno = errno;
-    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+    if (write_failed) { /* only a failed write can have raised SIGPIPE */
         const struct timespec now = {0, 0};
         while (sigtimedwait(&pipe_only, NULL, &now) < 0 && errno == EINTR)
             ;

@@ -130,7 +130,7 @@ static int write_fastcgi(ffcgi_request *req, FCGX_Stream *stream, const void *bu
             ffc_sigpipe_hold(&guard);
         }
         int n = FCGX_PutStr(bytes, chunk, stream);
-        ffc_sigpipe_release(&guard);
+        ffc_sigpipe_release(&guard, FCGX_GetError(stream) != 0);
         /* After a failed write libfcgi still accepts bytes that fit its
          * buffer (and drops them), so the stream's error is what counts. */
         if (n != chunk || FCGX_GetError(stream) != 0)
@@ -196,7 +196,8 @@ int ffcgi_flush(ffcgi_request *req)
     /* FCGX_FFlush() reports success on a stream that already failed. */
     FCGX_FFlush(req->fcgx.out);
     FCGX_FFlush(req->fcgx.err);
-    ffc_sigpipe_release(&guard);
+    ffc_sigpipe_release(&guard, FCGX_GetError(req->fcgx.out) != 0 ||
+                                    FCGX_GetError(req->fcgx.err) != 0);
     if (FCGX_GetError(req->fcgx.out) != 0)
         return ffc_stream_error(req->fcgx.out, "flushing the response");
     if (FCGX_GetError(req->fcgx.err) != 0)

@@ -62,12 +62,8 @@ static int is_resource_error(int err)
 
 static void set_nodelay(int fd)
 {
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof sa;
     int one = 1;
-    if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
-        (sa.ss_family == AF_INET || sa.ss_family == AF_INET6))
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 /* A web server that stops reading the response must not hold a worker for
@@ -92,7 +88,8 @@ static int accept_locked(struct ffcgi_server *srv)
             continue;
         }
         if (fd >= 0) {
-            set_nodelay(fd);
+            if (srv->is_tcp)
+                set_nodelay(fd);
             set_send_timeout(fd, srv->limits.idle_ms);
             return fd;
         }
