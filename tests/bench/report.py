@@ -45,7 +45,12 @@ class Figures:
         return median([run[key] for run in self.runs(part, row, mode)])
 
     def ratio(self, part: str, row: str, mode: str, key: str, base: str = "raw") -> Optional[float]:
-        mine, raws = self.runs(part, row, mode), self.runs(part, base, mode)
+        """Round by round: each run carries raw's figure of its round
+        (raw_KEY); older results pair the rounds of the two rows in order."""
+        mine = self.runs(part, row, mode)
+        if mine and all(f"raw_{key}" in run for run in mine):
+            return median([run[key] / run[f"raw_{key}"] for run in mine if run[f"raw_{key}"]])
+        raws = self.runs(part, base, mode)
         return median([a[key] / b[key] for a, b in zip(mine, raws) if b[key]])
 
     def disturbed(self, part: str, row: str, mode: str) -> bool:
@@ -238,7 +243,7 @@ def profile_section(profile: Dict) -> str:
     by_object: Dict[str, Dict[str, float]] = {}
     for app in ("raw", "c1"):
         for t in cg.get(app, {}).get("keep1", {}).get("top", []):
-            obj = t["object"].split(".so")[0] or "(the program)"
+            obj = t["object"].split(".so")[0] or "(no object named)"
             by_object.setdefault(obj, {}).setdefault(app, 0.0)
             by_object[obj][app] += t["ir"]
     if by_object:
@@ -303,7 +308,7 @@ unset logscale y
 set xlabel "body size (bytes, log)"
 set ylabel "MB/s (c=1 keep-conn, unpinned)"
 set title "Bodies through the C app: raw libfcgi vs ffcgi"
-set format x "%.0s%cB"
+set format x "%.0b%BB"
 plot "{bodies}" using 1:2 title "raw libfcgi upload" lw 2, "" using 1:4 title "ffcgi upload" lw 2, \\
      "" using 1:3 title "raw libfcgi download" lw 2 dt 2, "" using 1:5 title "ffcgi download" lw 2 dt 2
 unset multiplot
@@ -321,6 +326,9 @@ def write(results: Dict, rows, modes, out_dir: str) -> None:
     findings = open(findings_path).read() if os.path.exists(findings_path) else "(none written yet)\n"
     has_chart = chart(results, rows, out_dir)
     quick = "\n**A `--quick` run: short runs, one round — a check, not figures.**\n" if results.get("quick") else ""
+    for rerun in results.get("reruns", []):
+        quick += f"\nSome figures were measured again later, {rerun['date']}, by `{rerun['command']}` " \
+                 f"({rerun.get('minutes', '?')} minutes): those rows and raw libfcgi's of the same rounds.\n"
     text = f"""# ffcgi benchmarks
 
 Measured {m['date']} on {m['cpu']} ({m['cpus']} CPUs, {m['memory_gib']} GiB), commit {m['commit']},
