@@ -116,6 +116,17 @@ static void from_a_signal_handler(void)
     close_server(signalled_server, dir);
 }
 
+/* One request on fd, answered "served" by accept_until_end(). */
+static void expect_served(int fd, int keep_conn)
+{
+    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .keep_conn = keep_conn};
+    fcc_response resp;
+    fcc_response_init(&resp);
+    CHECK_OK(fcc_roundtrip(fd, &r, &resp, HARNESS_TIMEOUT_MS));
+    CHECK_INT(resp.out.len, 6);
+    fcc_response_free(&resp);
+}
+
 static void waiting_on_a_kept_connection(void)
 {
     char dir[64], address[96];
@@ -125,12 +136,7 @@ static void waiting_on_a_kept_connection(void)
     start_waiter(&w, srv);
     int fd = fcc_connect(address);
     CHECK(fd >= 0);
-    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .keep_conn = 1};
-    fcc_response resp;
-    fcc_response_init(&resp);
-    CHECK_OK(fcc_roundtrip(fd, &r, &resp, HARNESS_TIMEOUT_MS));
-    CHECK_INT(resp.out.len, 6);
-    fcc_response_free(&resp);
+    expect_served(fd, 1);
     usleep(100 * 1000); /* the waiter now waits for a request on fd */
     ffcgi_server_shutdown(srv);
     expect_woken(&w);
@@ -155,12 +161,7 @@ static void accepted_connection_served(void)
     usleep(100 * 1000); /* the waiter has accepted fd and waits for its request */
     ffcgi_server_shutdown(srv);
     usleep(50 * 1000);
-    fcc_request r = {.id = 1, .role = FCC_RESPONDER};
-    fcc_response resp;
-    fcc_response_init(&resp);
-    CHECK_OK(fcc_roundtrip(fd, &r, &resp, HARNESS_TIMEOUT_MS));
-    CHECK_INT(resp.out.len, 6); /* "served" */
-    fcc_response_free(&resp);
+    expect_served(fd, 0);
     close(fd);
     expect_woken(&w);
     CHECK_INT(w.served, 1);
