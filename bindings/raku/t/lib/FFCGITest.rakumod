@@ -5,6 +5,7 @@ use v6.d;
 unit module FFCGITest;
 
 use Test;
+use NativeCall;
 
 #| Tests that talk FastCGI need the test client. CTest always passes it;
 #| outside CTest (e.g. while zef installs) such a test file has nothing to
@@ -50,16 +51,57 @@ sub parse-summary(Blob $all, Int $exit, Str $err --> Hash) {
     %r
 }
 
+# Rakudo 2022.12 (Debian 12) sometimes never reads the pipes of processes
+# started at once soon after start-up: the children have exited, their
+# output sits unread and `start`'s promise is never kept (reproduced without
+# ffcgi: four Proc::Async of printf with stdout and stderr tapped hang about
+# one process start in 50 on a busy machine). With both streams bound to
+# files, none hung in 500. So the tests' processes write to files, read
+# once the process has exited, and Proc::Async only waits for the exit.
+my class OutputFile {
+    # A bare descriptor: an IO::Handle of ours could be closed by the
+    # garbage collector before the child is spawned.
+    my class Descriptor is IO::Handle {
+        has int32 $.fd;
+        method native-descriptor(--> Int) { $!fd }
+    }
+    sub open(Str, int32, int32 --> int32) is native {*}
+    sub close(int32 --> int32) is native {*}
+    my constant O_WRONLY-CREAT-TRUNC-CLOEXEC = 0o1 +| 0o100 +| 0o1000 +| 0o2000000;
+    my $dir;
+    my $count = 0;
+    my $lock = Lock.new;
+
+    has IO::Path $.path;
+    has int32 $!fd = -1;
+
+    #| Binds a new file in a private directory to `$proc`'s stdout (1) or
+    #| stderr (2). Call `blob` or `text` once the process has exited.
+    method bind(Proc::Async $proc, Int $stream --> OutputFile) {
+        my $path = $lock.protect: { ($dir //= temp-dir).add('output-' ~ $count++) };
+        my $fd = open(~$path, O_WRONLY-CREAT-TRUNC-CLOEXEC, 0o600);
+        die "cannot create $path" if $fd < 0;
+        my $descriptor = Descriptor.new(:$fd);
+        $stream == 1 ?? $proc.bind-stdout($descriptor) !! $proc.bind-stderr($descriptor);
+        self.bless(:$path)!keep($fd)
+    }
+    method !keep(int32 $fd) { $!fd = $fd; self }
+    #| What the process wrote; closes our descriptor at the first call.
+    method blob(--> Blob) {
+        $lock.protect: { close($!fd) if $!fd >= 0; $!fd = -1 };
+        $!path.slurp(:bin)
+    }
+    method text(--> Str) { self.blob.decode('utf8-c8') }
+}
+
 #| Starts one fcgi-client run (`--output all` is added) and returns a
 #| Promise of its result: exit, err, app-status, protocol-status, stdout
 #| and stderr (Blobs) and text (stdout decoded).
 sub fcgi-start(*@args --> Promise) is export {
     my $proc = Proc::Async.new(client(), |@args, '--output', 'all');
-    my $out = buf8.new;
-    my $err = '';
-    $proc.stdout(:bin).tap({ $out ~= $_ });
-    $proc.stderr.tap({ $err ~= $_ });
-    $proc.start.then({ parse-summary($out, .result.exitcode, $err) })
+    my $out = OutputFile.bind($proc, 1);
+    my $err = OutputFile.bind($proc, 2);
+    $proc.start.then({ parse-summary($out.blob, .result.exitcode, $err.text) })
 }
 
 #| One fcgi-client run, waited for: for apps in other processes or threads.
@@ -80,8 +122,8 @@ sub wait-listening(Str $address) is export {
 class App is export {
     has Proc::Async $.proc;
     has Promise $.exited;
-    has Str $.out = '';
-    has Str $.err = '';
+    has $!out;  # OutputFiles
+    has $!err;
 
     #| Runs `$file`; with :unbuffered its standard output is written at
     #| once, as on a terminal, so that what it printed survives a kill.
@@ -95,10 +137,14 @@ class App is export {
     }
 
     method !collect($cwd) {
-        $!proc.stdout.tap({ $!out ~= $_ });
-        $!proc.stderr.tap({ $!err ~= $_ });
+        $!out = OutputFile.bind($!proc, 1);
+        $!err = OutputFile.bind($!proc, 2);
         $!exited = $!proc.start(:$cwd);
     }
+
+    #| What the app wrote to stdout and stderr (all of it once it has exited).
+    method out(--> Str) { $!out.text }
+    method err(--> Str) { $!err.text }
 
     #| Sends `$signal` by PID and waits at most 30 s for the exit; then
     #| SIGKILL. The exit code (Nil when killed by a signal).
