@@ -1,0 +1,83 @@
+#!/bin/sh
+# raku_zef_install.sh CMAKE BUILD_DIR LIBDIR SOURCE_DIR FCGI_CLIENT C_ECHO
+# Proves the Raku distribution installs as its README says: libffcgi is
+# installed (`cmake --install`, into a temporary prefix found through
+# LD_LIBRARY_PATH instead of /usr/local and ldconfig), then
+# `zef install ./bindings/raku` into a temporary repository, running the
+# distribution's t/ against the installed library. A program outside the
+# source tree (examples/hello.raku, run from a temporary directory with only
+# that repository) then answers a FastCGI request with the installed module
+# and the installed libffcgi.so.1, FFCGI_LIBRARY unset.
+set -eu
+
+if [ $# -ne 6 ]; then
+    echo "usage: $0 CMAKE BUILD_DIR LIBDIR SOURCE_DIR FCGI_CLIENT C_ECHO" >&2
+    exit 2
+fi
+cmake=$1 build=$2 libdir=$3 source=$4 client=$5 c_echo=$6
+
+tmp=$(mktemp -d)
+app_pid=
+cleanup() {
+    if [ -n "$app_pid" ]; then
+        kill -TERM "$app_pid" 2>/dev/null || true
+        wait "$app_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+fail() {
+    echo "raku_zef_install: FAIL: $*" >&2
+    exit 1
+}
+
+prefix=$tmp/prefix
+repo=$tmp/raku-repo
+echo "== cmake --install $build --prefix $prefix"
+timeout 60 "$cmake" --install "$build" --prefix "$prefix" >/dev/null || fail "cmake --install failed"
+
+# Nothing of the build tree's setup may leak in: the module must find the
+# installed library by its soname, and zef keeps its state in a private HOME.
+unset FFCGI_LIBRARY RAKULIB PERL6LIB
+export LD_LIBRARY_PATH="$prefix/$libdir"
+export HOME="$tmp/home"
+mkdir "$HOME"
+
+echo "== zef install --to=inst#$repo ./bindings/raku (its t/ run against the installed library)"
+( cd "$source" &&
+  FFCGI_TEST_CLIENT=$client FFCGI_TEST_C_ECHO=$c_echo FFCGI_SOURCE_DIR=$source \
+      timeout 900 zef install --to="inst#$repo" ./bindings/raku ) || fail "zef install failed"
+
+echo "== examples/hello.raku from outside the tree, with only the installed module"
+mkdir "$tmp/outside"
+cp "$source/examples/hello.raku" "$tmp/outside/"
+cd "$tmp/outside"
+sock=$tmp/hello.sock
+timeout -k 5 120 raku -I "inst#$repo" hello.raku --socket "$sock" &
+app_pid=$!
+tries=0
+until [ -S "$sock" ]; do
+    kill -0 "$app_pid" 2>/dev/null || fail "hello.raku exited before listening on $sock"
+    tries=$((tries + 1))
+    [ "$tries" -le 600 ] || fail "hello.raku did not listen on $sock within 60 s"
+    sleep 0.1
+done
+answer=$(timeout 30 "$client" --socket "$sock") || fail "no answer from hello.raku"
+case $answer in
+    *"Request number 1"*) ;;
+    *) fail "hello.raku answered without its counter: $answer" ;;
+esac
+# timeout(1) is the app's parent: the library it mapped is in its child.
+maps=$(cat /proc/"$(pgrep -P "$app_pid" | head -n 1)"/maps 2>/dev/null || cat /proc/"$app_pid"/maps)
+case $maps in
+    *"$prefix/$libdir/libffcgi.so.1"*) ;;
+    *) fail "hello.raku did not load the installed $prefix/$libdir/libffcgi.so.1" ;;
+esac
+kill -TERM "$app_pid"
+status=0
+wait "$app_pid" || status=$?
+app_pid=
+[ "$status" -eq 0 ] || fail "hello.raku exited with status $status after SIGTERM"
+echo "raku_zef_install: OK"
