@@ -69,8 +69,14 @@ case $answer in
     *"Request number 1"*) ;;
     *) fail "hello.raku answered without its counter: $answer" ;;
 esac
-# timeout(1) is the app's parent: the library it mapped is in its child.
-maps=$(cat /proc/"$(pgrep -P "$app_pid" | head -n 1)"/maps 2>/dev/null || cat /proc/"$app_pid"/maps)
+# timeout(1) is the app's parent: the library is mapped in its child.
+raku_pid=
+for stat in /proc/[0-9]*/stat; do
+    read -r pid comm state ppid rest < "$stat" 2>/dev/null || continue
+    [ "$ppid" = "$app_pid" ] && raku_pid=$pid
+done
+[ -n "$raku_pid" ] || fail "hello.raku's process (a child of $app_pid) not found"
+maps=$(cat /proc/"$raku_pid"/maps)
 case $maps in
     *"$prefix/$libdir/libffcgi.so.1"*) ;;
     *) fail "hello.raku did not load the installed $prefix/$libdir/libffcgi.so.1" ;;
