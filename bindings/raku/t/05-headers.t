@@ -9,7 +9,7 @@ use FFCGITest;
 use FastCGI::NativeCall;
 
 needs-client;
-plan 9;
+plan 10;
 
 my $server = Listening.new('headers', FastCGI::NativeCall);
 my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
@@ -111,6 +111,23 @@ subtest 'a subclass whose Print logs and passes on', {
 subtest 'header and status keep their order and first status', {
     is answer({ .status(503); .header(Retry-After => 120); .Print('later') }),
         "Status: 503 Service Unavailable\r\nRetry-After: 120\r\n\r\nlater", 'status then header';
+}
+
+subtest 'header lines checked once are still checked (the per-object cache)', {
+    my $line = 'text/plain; charset=utf-8';
+    is answer({ .header(Content-Type => $line) }), "Content-Type: $line\r\n\r\n", 'a line';
+    is answer({ .header(Content-Type => $line) }), "Content-Type: $line\r\n\r\n", 'the same line again';
+    throws-like { answer({ .header(Content-Type => "$line\r\nX: 1") }) }, X::FastCGI::Header,
+        'a value that differs by an injection is refused';
+    throws-like { answer({ .header(%('Content-Type' => $line, 'Bad Name' => $line)) }) }, X::FastCGI::Header,
+        'a cached value under a bad name is refused';
+    my $many = answer({ .header(%((^600).map({ "X-N$_" => "v$_" }))) });
+    is +$many.lines.grep(/^ 'X-N' \d+ ': v' \d+ $/), 600, 'more distinct lines than the cache holds';
+    is answer(-> $f { $f.header(X-N599 => "v599\x07"); CATCH { when X::FastCGI::Header { $f.Print('refused') } } }), 'refused',
+        'a control character is refused after the cache was refilled';
+    my $with-print = $fcgi but role { method Print(Str() $text) { callwith($text.uc) } };
+    my $printed = serve-one($with-print, { .header(Content-Type => $line) }, '--socket', $path)<text>;
+    is $printed, "CONTENT-TYPE: {$line.uc}\r\n\r\n", 'a Print mixed in later is used by header';
 }
 
 $fcgi.close;

@@ -29,6 +29,14 @@ class FastCGI::NativeCall {
     has Buf $!env-bytes;      # the current request's params, packed: NAME\0VALUE\0...
     has Hash $!env;           # decoded from $!env-bytes on first use
     has Buf $!pending;        # the start of a UTF-8 sequence that Read keeps for its next call
+    # Header names and values already checked, with their UTF-8 bytes: an
+    # app sends the same few lines with every response, and checking them
+    # in Raku costs more than the rest of a request. Per object (so per
+    # thread), at most CHECKED-MAX of each.
+    has %!checked-names;
+    has %!checked-values;
+    has Mu $!print-checked-for;  # the type whose Print was looked at, and
+    has Bool $!print-overridden; # whether it overrides ours
 
     # The listeners of OpenSocket, by descriptor: new(:socket) shares them
     # and CloseSocket frees them.
@@ -108,6 +116,8 @@ class FastCGI::NativeCall {
     method !become-worker() {
         $!req = ffcgi_request;  # the original's: never free it from here
         ($!socket, $!env-bytes, $!env, $!pending) = (Int, Buf, Hash, Buf);
+        %!checked-names := {};   # a clone shares them: this thread gets its own
+        %!checked-values := {};
         $!server.attach;
         self!open-request;
     }
@@ -160,7 +170,9 @@ class FastCGI::NativeCall {
     #| overrides Print: then it is written as text through that Print, as the
     #| old module did, and header returns what Print returned.
     multi method header(%header) {
-        my ($status, @lines) = head-of(%header);
+        my (\status, \lines) = self!head-of(%header);
+        my $status = status;
+        my @lines := lines;
         if self!print-overridden {
             my @text = |("Status: $status" with $status), |@lines.map({ "{.key}: {.value}" });
             return self.Print(@text.map({ "$_\r\n" }).join ~ "\r\n");
@@ -169,7 +181,12 @@ class FastCGI::NativeCall {
             my ($code, $reason) = .split(' ', 2);
             self.status(+$code, |($reason // ()));
         }
-        self.header(.key, .value) for @lines;
+        my $req = self!req('header');
+        for @lines -> $line {
+            my $n = self!name-bytes($line.key);
+            my $v = self!value-bytes($line.key, $line.value);
+            check(ffcgi_header_n($req, $n, $n.bytes, $v, $v.bytes), 'header');
+        }
         True
     }
     #| Queues one header line; call it again with the same name for several.
@@ -180,7 +197,11 @@ class FastCGI::NativeCall {
     }
 
     method !print-overridden(--> Bool) {
-        !(self.^find_method('Print') =:= FastCGI::NativeCall.^find_method('Print'))
+        unless self.WHAT =:= $!print-checked-for {
+            $!print-overridden = !(self.^find_method('Print') =:= FastCGI::NativeCall.^find_method('Print'));
+            $!print-checked-for := self.WHAT;
+        }
+        $!print-overridden
     }
 
     #| Writes text to the response body (UTF-8; any character, NUL included;
@@ -392,27 +413,49 @@ class FastCGI::NativeCall {
             unless $name ~~ / ^ <[ ! # $ % & ' * + \- . ^ _ ` | ~ 0..9 A..Z a..z ]>+ $ /;
     }
 
-    # The status (Str or Nil) and the other lines of a header Hash, checked.
-    sub head-of(%header --> List) {
+    my constant CHECKED-MAX = 256;
+
+    # The UTF-8 bytes of a header name, checked to be an HTTP token.
+    method !name-bytes(Str $name --> Blob) {
+        %!checked-names{$name} // do {
+            check-name($name);
+            %!checked-names = () if %!checked-names.elems >= CHECKED-MAX;
+            %!checked-names{$name} = $name.encode('utf8-c8')
+        }
+    }
+
+    # The UTF-8 bytes of a header value, checked to hold no CR, LF, NUL or
+    # other control character.
+    method !value-bytes(Str $name, Str $value --> Blob) {
+        %!checked-values{$value} // do {
+            check-text('header', "value of header '$name'", $value);
+            %!checked-values = () if %!checked-values.elems >= CHECKED-MAX;
+            %!checked-values{$value} = $value.encode('utf8-c8')
+        }
+    }
+
+    # The status (Str or Nil) and the other lines (an Array of name =>
+    # value) of a header Hash, checked.
+    method !head-of(%header --> List) {
         my $status;
         my @lines;
-        for %header.keys.sort -> $name {
-            my $value = %header{$name};
-            my @values = $value ~~ Positional ?? $value.list !! ($value,);
+        for %header.elems > 1 ?? %header.keys.sort !! %header.keys -> $name {
+            my \value = %header{$name};
+            my \values = value ~~ Positional ?? value.list !! (value,);
             if $name.fc eq 'status' {
-                header-error('header', "Status must be one value, not {+@values}") unless @values == 1;
-                $status = ~@values[0];
+                header-error('header', "Status must be one value, not {+values}") unless values == 1;
+                $status = ~values[0];
                 header-error('header', "Status '$status' is not a three-digit code and a reason")
                     unless $status ~~ / ^ <[1..9]> \d\d [ ' ' \N* ]? $ /;
                 check-text('header', 'the Status value', $status);
                 next;
             }
-            check-name($name);
-            for @values {
-                check-text('header', "value of header '$name'", ~$_);
+            self!name-bytes($name);
+            for values {
+                self!value-bytes($name, ~$_);
                 @lines.push: $name => ~$_;
             }
         }
-        ($status, |@lines)
+        ($status, @lines)
     }
 }
