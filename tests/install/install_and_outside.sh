@@ -14,24 +14,9 @@ if [ $# -ne 4 ]; then
 fi
 cmake=$1 build=$2 libdir=$3 outside=$4
 
-tmp=$(mktemp -d)
+test_name=install_and_outside_project
+. "$(dirname "$0")/lib.sh"
 prefix=$tmp/prefix
-app_pid=
-cleanup() {
-    # The app runs under timeout(1), which passes TERM on and KILLs after 5 s.
-    if [ -n "$app_pid" ]; then
-        kill -TERM "$app_pid" 2>/dev/null || true
-        wait "$app_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-fail() {
-    echo "install_and_outside_project: FAIL: $*" >&2
-    exit 1
-}
 
 echo "== cmake --install $build --prefix $prefix"
 timeout 60 "$cmake" --install "$build" --prefix "$prefix" || fail "cmake --install failed"
@@ -68,24 +53,14 @@ for app in "$tmp/cmake-build/app" "$tmp/make-build/app"; do
     sock=$tmp/s.sock
     timeout -k 5 60 "$app" --socket "$sock" &
     app_pid=$!
-    tries=0
-    until [ -S "$sock" ]; do
-        kill -0 "$app_pid" 2>/dev/null || fail "$app exited before listening on $sock"
-        tries=$((tries + 1))
-        [ "$tries" -le 100 ] || fail "$app did not listen on $sock within 10 s"
-        sleep 0.1
-    done
+    wait_for_socket "$sock" "$app" 10
     answer=$(REQUEST_METHOD=GET SCRIPT_NAME=/ timeout 10 cgi-fcgi -bind -connect "$sock" </dev/null) \
         || fail "cgi-fcgi could not query $app"
     case $answer in
         *"Hello from outside"*) ;;
         *) fail "$app answered without the greeting: $answer" ;;
     esac
-    kill -TERM "$app_pid"
-    status=0
-    wait "$app_pid" || status=$?
-    app_pid=
-    [ "$status" -eq 0 ] || fail "$app exited with status $status after SIGTERM"
+    stop_app "$app"
     [ ! -e "$sock" ] || fail "$app left its socket file $sock behind"
 done
 echo "install_and_outside_project: OK (version $version)"

@@ -16,22 +16,8 @@ if [ $# -ne 6 ]; then
 fi
 cmake=$1 build=$2 libdir=$3 source=$4 client=$5 c_echo=$6
 
-tmp=$(mktemp -d)
-app_pid=
-cleanup() {
-    if [ -n "$app_pid" ]; then
-        kill -TERM "$app_pid" 2>/dev/null || true
-        wait "$app_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-fail() {
-    echo "raku_zef_install: FAIL: $*" >&2
-    exit 1
-}
+test_name=raku_zef_install
+. "$(dirname "$0")/lib.sh"
 
 prefix=$tmp/prefix
 repo=$tmp/raku-repo
@@ -57,13 +43,7 @@ cd "$tmp/outside"
 sock=$tmp/hello.sock
 timeout -k 5 120 raku -I "inst#$repo" hello.raku --socket "$sock" &
 app_pid=$!
-tries=0
-until [ -S "$sock" ]; do
-    kill -0 "$app_pid" 2>/dev/null || fail "hello.raku exited before listening on $sock"
-    tries=$((tries + 1))
-    [ "$tries" -le 600 ] || fail "hello.raku did not listen on $sock within 60 s"
-    sleep 0.1
-done
+wait_for_socket "$sock" hello.raku 60
 answer=$(timeout 30 "$client" --socket "$sock") || fail "no answer from hello.raku"
 case $answer in
     *"Request number 1"*) ;;
@@ -81,9 +61,5 @@ case $maps in
     *"$prefix/$libdir/libffcgi.so.1"*) ;;
     *) fail "hello.raku did not load the installed $prefix/$libdir/libffcgi.so.1" ;;
 esac
-kill -TERM "$app_pid"
-status=0
-wait "$app_pid" || status=$?
-app_pid=
-[ "$status" -eq 0 ] || fail "hello.raku exited with status $status after SIGTERM"
+stop_app hello.raku
 echo "raku_zef_install: OK"
