@@ -8,7 +8,7 @@ use FFCGITest;
 use FastCGI::NativeCall;
 
 needs-client;
-plan 8;
+plan 9;
 
 my $server = Listening.new('body', FastCGI::NativeCall);
 my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
@@ -30,6 +30,25 @@ subtest 'read returns fewer bytes only at the end', {
     my @sizes;
     answer({ while .read(1000) -> $bytes { @sizes.push: $bytes.bytes } }, '--stdin-random', 2500, '--stdin-chunk', 3);
     is-deeply @sizes, [1000, 1000, 500], 'whole reads, records of 3 bytes or not';
+}
+
+subtest 'read(:into) reuses one Buf for the whole body', {
+    for (0, 7, 100), (70000, 4093, 65536), (10 * 1024 * 1024, 65535, 65536) -> ($size, $chunk, $read) {
+        my $sent = $dir.add("into-$size");
+        my $buf = buf8.new;
+        my $same = True;
+        my $r = answer({
+            while .read($read, into => $buf) -> $bytes { $same &&= $bytes === $buf; .write($bytes) }
+        }, '--stdin-random', $size, '--seed', $size + 3, '--stdin-chunk', $chunk, '--save-stdin', ~$sent);
+        ok $r<exit> == 0 && $r<stdout> eq $sent.slurp(:bin), "$size bytes read into one Buf: the same bytes back";
+        ok $same, 'every read returned that Buf';
+        is $buf.bytes, 0, 'which holds nothing after the end';
+    }
+    my ($text, $rest);
+    answer({ $text = .Read(2); $rest = .read(10, into => buf8.new(1, 2, 3)) },
+           '--stdin-file', ~$dir.add('into-ae').&{ .spurt("aé!xyz"); $_ });
+    is $text, 'a', 'Read keeps the half of é it could not return';
+    is $rest.decode, 'é!xyz', 'read(:into) starts with it and replaces what the Buf held';
 }
 
 subtest 'Print writes any text, NULs included, as UTF-8', {

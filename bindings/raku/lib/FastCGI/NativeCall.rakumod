@@ -277,12 +277,18 @@ class FastCGI::NativeCall {
     # ---- binary-safe and other extras ----------------------------------------
 
     #| Up to `$length` bytes of the body (fewer only at its end; empty at
-    #| the end), any byte values.
-    method read(Int:D $length = 65536 --> Buf) {
+    #| the end), any byte values. With `:$into` the bytes are read into that
+    #| Buf (resized to what was read), which is returned: one Buf reused
+    #| for a whole large body keeps memory flat, where a new Buf per call
+    #| lingers until the garbage collector gets to it.
+    method read(Int:D $length = 65536, buf8 :$into --> Buf) {
         my $kept = $!pending;
-        return self!read-stream(&ffcgi_read, $length, 'read') without $kept;
+        return self!read-stream(&ffcgi_read, $length, 'read', $into) without $kept;
         $!pending = $kept.bytes > $length ?? $kept.subbuf($length) !! Buf;
-        $kept.subbuf(0, $length) ~ self!read-stream(&ffcgi_read, $length - $kept.bytes, 'read')
+        my $bytes = $kept.subbuf(0, $length) ~ self!read-stream(&ffcgi_read, $length - $kept.bytes, 'read');
+        return $bytes without $into;
+        $into.reallocate(0);
+        $into.append($bytes)
     }
 
     #| Up to `$length` bytes of the FCGI_DATA stream of a FILTER request;
@@ -291,9 +297,10 @@ class FastCGI::NativeCall {
         self!read-stream(&ffcgi_read_data, $length, 'read-data')
     }
 
-    method !read-stream(&call, Int $length, Str $what --> Buf) {
-        return buf8.new if $length <= 0;
-        my $buf = buf8.allocate($length);
+    method !read-stream(&call, Int $length, Str $what, buf8 $into? --> Buf) {
+        my $buf = $into // buf8.new;
+        return $buf.reallocate(0) if $length <= 0;
+        $buf.reallocate($length) unless $buf.bytes == $length;
         my size_t $got;
         check(call(self!req($what), $buf, $length, $got), $what);
         $got == $length ?? $buf !! $buf.reallocate($got)
