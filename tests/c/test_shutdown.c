@@ -127,15 +127,22 @@ static void expect_served(int fd, int keep_conn)
     fcc_response_free(&resp);
 }
 
+/* A server with one waiter on it and a client connected: the client's fd. */
+static int connect_to_waiter(ffcgi_server **srv, char *dir, char *address, struct waiter *w)
+{
+    open_server(srv, dir, address);
+    start_waiter(w, *srv);
+    int fd = fcc_connect(address);
+    CHECK(fd >= 0);
+    return fd;
+}
+
 static void waiting_on_a_kept_connection(void)
 {
     char dir[64], address[96];
     ffcgi_server *srv;
-    open_server(&srv, dir, address);
     struct waiter w;
-    start_waiter(&w, srv);
-    int fd = fcc_connect(address);
-    CHECK(fd >= 0);
+    int fd = connect_to_waiter(&srv, dir, address, &w);
     expect_served(fd, 1);
     usleep(100 * 1000); /* the waiter now waits for a request on fd */
     ffcgi_server_shutdown(srv);
@@ -153,11 +160,8 @@ static void accepted_connection_served(void)
 {
     char dir[64], address[96];
     ffcgi_server *srv;
-    open_server(&srv, dir, address);
     struct waiter w;
-    start_waiter(&w, srv);
-    int fd = fcc_connect(address);
-    CHECK(fd >= 0);
+    int fd = connect_to_waiter(&srv, dir, address, &w);
     usleep(100 * 1000); /* the waiter has accepted fd and waits for its request */
     ffcgi_server_shutdown(srv);
     usleep(50 * 1000);
