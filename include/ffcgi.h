@@ -29,7 +29,7 @@
 
 /* The version of this header. CMake reads these three lines. */
 #define FFCGI_VERSION_MAJOR 1
-#define FFCGI_VERSION_MINOR 0
+#define FFCGI_VERSION_MINOR 1
 #define FFCGI_VERSION_PATCH 0
 /* Bumped only on an incompatible change of the ABI; equals the soname major. */
 #define FFCGI_ABI_VERSION 1
@@ -80,9 +80,11 @@ enum ffcgi_limit {
     FFCGI_LIMIT_PARAM_BYTES = 1, /* bytes of a request's params; default 1 MiB */
     FFCGI_LIMIT_PARAMS = 2,      /* number of params; default 10000 */
     FFCGI_LIMIT_BODY_BYTES = 3,  /* bytes of a request body; default 0: no limit */
-    FFCGI_LIMIT_IDLE_MS = 4      /* how long a connection may stall mid-request, leave
+    FFCGI_LIMIT_IDLE_MS = 4,     /* how long a connection may stall mid-request, leave
                                   * a response unread, or idle between requests;
                                   * default 60000; 0: no limit */
+    FFCGI_LIMIT_CONNECTIONS = 5  /* connections held at once (idle, being read or
+                                  * served); default 1024; since 1.1 */
 };
 
 /* Roles of a FastCGI request (FastCGI 1.0, section 6). */
@@ -162,8 +164,9 @@ FFCGI_API int ffcgi_server_inherit(ffcgi_server **out);
  * 0 for a listener, FFCGI_EINVAL for NULL. */
 FFCGI_API int ffcgi_server_is_cgi(const ffcgi_server *srv);
 
-/* ffcgi_server_fd(): the listening descriptor (still owned by the server),
- * -1 for a CGI server, FFCGI_EINVAL for NULL. */
+/* ffcgi_server_fd(): the listening descriptor (still owned by the server);
+ * FFCGI_ESTATE for a CGI server (which has none; before 1.1 it gave -1,
+ * which is also FFCGI_EINVAL), FFCGI_EINVAL for NULL. */
 FFCGI_API int ffcgi_server_fd(const ffcgi_server *srv);
 
 /* ffcgi_server_shutdown(): stops handing out requests. Every accept blocked

@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "error.h"
+#include "request.h"
+#include "server.h"
+#include "sigpipe_guard.h"
 
 extern char **environ;
 
@@ -20,7 +23,6 @@ int ffc_cgi_accept(ffcgi_request *req)
         if (rc < 0)
             return rc;
     }
-    req->env.built = 1;
     req->is_cgi = 1;
     ffc_buf_clear(&req->cgi_out);
     /* The CGI request is the only one: later accepts report the end. */

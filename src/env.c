@@ -1,45 +1,20 @@
-/* env.c — the CGI params of the current request. FastCGI lookups by name
- * go straight to libfcgi's array; iteration and the packed form use a table
- * built on first use and kept until the request ends. */
-#include <string.h>
-
-#include "internal.h"
-
-/* Fills the table from libfcgi's "NAME=VALUE" array, once per request. */
-static int build_table(ffcgi_request *req)
-{
-    if (req->env.built)
-        return 0;
-    for (char **e = req->fcgx.envp; e && *e; e++) {
-        int rc = ffc_env_table_add_assignment(&req->env, *e);
-        if (rc < 0) {
-            ffc_env_table_clear(&req->env);
-            return rc;
-        }
-    }
-    req->env.built = 1;
-    return 0;
-}
+/* env.c — the CGI params of the current request, served from the table
+ * the parser (FastCGI) or cgi.c (CGI) filled when the request was accepted. */
+#include "error.h"
+#include "request.h"
 
 const char *ffcgi_env_get(ffcgi_request *req, const char *name)
 {
     if (!name || ffc_require_current(req, "ffcgi_env_get") < 0)
         return NULL;
-    if (req->env.built) /* CGI, replayed requests, or after iterating */
-        return ffc_env_table_find(&req->env, name);
-    return FCGX_GetParam(name, req->fcgx.envp);
+    return ffc_env_table_find(&req->env, name);
 }
 
 size_t ffcgi_env_count(ffcgi_request *req)
 {
     if (ffc_require_current(req, "ffcgi_env_count") < 0)
         return 0;
-    if (req->env.built)
-        return req->env.count;
-    size_t n = 0;
-    for (char **e = req->fcgx.envp; e && *e; e++)
-        n++;
-    return n;
+    return req->env.count;
 }
 
 int ffcgi_env_at(ffcgi_request *req, size_t index, const char **name,
@@ -52,7 +27,7 @@ int ffcgi_env_at(ffcgi_request *req, size_t index, const char **name,
     if (!name || !value)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_env_at: name or value is NULL");
     int rc = ffc_require_current(req, "ffcgi_env_at");
-    if (rc < 0 || (rc = build_table(req)) < 0)
+    if (rc < 0)
         return rc;
     if (index >= req->env.count)
         return ffc_fail(FFCGI_ERANGE, "ffcgi_env_at: index %zu, but the request has %zu params",
@@ -71,7 +46,7 @@ int ffcgi_env_packed(ffcgi_request *req, const char **buf, size_t *len)
     if (!buf || !len)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_env_packed: buf or len is NULL");
     int rc = ffc_require_current(req, "ffcgi_env_packed");
-    if (rc < 0 || (rc = build_table(req)) < 0)
+    if (rc < 0)
         return rc;
     *buf = req->env.packed.len ? req->env.packed.data : "";
     *len = req->env.packed.len;

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "env_table.h"
+#include "error.h"
 
 static int grow_offsets(struct ffc_env_table *t)
 {
@@ -61,7 +62,6 @@ void ffc_env_table_clear(struct ffc_env_table *t)
 {
     ffc_buf_clear(&t->packed);
     t->count = 0;
-    t->built = 0;
 }
 
 void ffc_env_table_release(struct ffc_env_table *t)
@@ -70,5 +70,4 @@ void ffc_env_table_release(struct ffc_env_table *t)
     free(t->offsets);
     t->offsets = NULL;
     t->count = t->cap = 0;
-    t->built = 0;
 }

@@ -1,18 +1,30 @@
 /* limits.c — the FFCGI_LIMIT_* values of a server. */
 #include <stdint.h>
 
-#include "internal.h"
+#include "error.h"
+#include "server.h"
 
 #define DEFAULT_PARAM_BYTES (1u << 20)
 #define DEFAULT_PARAMS 10000
 #define DEFAULT_IDLE_MS 60000
+#define DEFAULT_CONNECTIONS 1024
 
 void ffc_limits_init(struct ffc_limits *l)
 {
-    l->param_bytes = DEFAULT_PARAM_BYTES;
-    l->params = DEFAULT_PARAMS;
-    l->body_bytes = 0;
-    l->idle_ms = DEFAULT_IDLE_MS;
+    atomic_init(&l->param_bytes, DEFAULT_PARAM_BYTES);
+    atomic_init(&l->params, DEFAULT_PARAMS);
+    atomic_init(&l->body_bytes, 0);
+    atomic_init(&l->idle_ms, DEFAULT_IDLE_MS);
+    atomic_init(&l->connections, DEFAULT_CONNECTIONS);
+}
+
+void ffc_limits_read(const struct ffc_limits *l, struct ffc_limit_values *out)
+{
+    out->param_bytes = atomic_load_explicit(&l->param_bytes, memory_order_relaxed);
+    out->params = atomic_load_explicit(&l->params, memory_order_relaxed);
+    out->body_bytes = atomic_load_explicit(&l->body_bytes, memory_order_relaxed);
+    out->idle_ms = atomic_load_explicit(&l->idle_ms, memory_order_relaxed);
+    out->connections = atomic_load_explicit(&l->connections, memory_order_relaxed);
 }
 
 int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value)
@@ -24,18 +36,25 @@ int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value)
     struct ffc_limits *l = &srv->limits;
     switch (limit) {
     case FFCGI_LIMIT_PARAM_BYTES:
-        l->param_bytes = (size_t)value;
+        atomic_store(&l->param_bytes, (size_t)value);
         return 0;
     case FFCGI_LIMIT_PARAMS:
-        l->params = (size_t)value;
+        atomic_store(&l->params, (size_t)value);
         return 0;
     case FFCGI_LIMIT_BODY_BYTES:
-        l->body_bytes = (size_t)value;
+        atomic_store(&l->body_bytes, (size_t)value);
         return 0;
     case FFCGI_LIMIT_IDLE_MS:
         if (value > INT32_MAX)
             return ffc_fail(FFCGI_EINVAL, "ffcgi_server_set_limit: idle time too long");
-        l->idle_ms = value == 0 ? -1 : (int)value;
+        atomic_store(&l->idle_ms, value == 0 ? -1 : (int)value);
+        return 0;
+    case FFCGI_LIMIT_CONNECTIONS:
+        if (value == 0)
+            return ffc_fail(FFCGI_EINVAL, "ffcgi_server_set_limit: at least 1 connection");
+        if (value > INT32_MAX)
+            return ffc_fail(FFCGI_EINVAL, "ffcgi_server_set_limit: too many connections");
+        atomic_store(&l->connections, (size_t)value);
         return 0;
     default:
         return ffc_fail(FFCGI_EINVAL, "ffcgi_server_set_limit: unknown limit %d", limit);
@@ -46,12 +65,14 @@ int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit)
 {
     if (!srv)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_server_limit: server is NULL");
-    const struct ffc_limits *l = &srv->limits;
+    struct ffc_limit_values v;
+    ffc_limits_read(&srv->limits, &v);
     switch (limit) {
-    case FFCGI_LIMIT_PARAM_BYTES: return (int64_t)l->param_bytes;
-    case FFCGI_LIMIT_PARAMS: return (int64_t)l->params;
-    case FFCGI_LIMIT_BODY_BYTES: return (int64_t)l->body_bytes;
-    case FFCGI_LIMIT_IDLE_MS: return l->idle_ms < 0 ? 0 : l->idle_ms;
+    case FFCGI_LIMIT_PARAM_BYTES: return (int64_t)v.param_bytes;
+    case FFCGI_LIMIT_PARAMS: return (int64_t)v.params;
+    case FFCGI_LIMIT_BODY_BYTES: return (int64_t)v.body_bytes;
+    case FFCGI_LIMIT_IDLE_MS: return v.idle_ms < 0 ? 0 : v.idle_ms;
+    case FFCGI_LIMIT_CONNECTIONS: return (int64_t)v.connections;
     default: return ffc_fail(FFCGI_EINVAL, "ffcgi_server_limit: unknown limit %d", limit);
     }
 }

@@ -13,7 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "error.h"
+#include "server.h"
 
 int ffc_is_listening_socket(int fd)
 {

@@ -8,14 +8,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "internal.h"
+#include "error.h"
+#include "server.h"
 
 void ffc_allow_init(struct ffc_allow *a)
 {
     a->entries = NULL;
     a->count = 0;
     atomic_init(&a->refused, 0);
-    pthread_mutex_init(&a->detail_lock, NULL);
+    atomic_init(&a->active, 0);
+    pthread_mutex_init(&a->lock, NULL);
     a->detail[0] = '\0';
 }
 
@@ -24,7 +26,7 @@ void ffc_allow_release(struct ffc_allow *a)
     free(a->entries);
     a->entries = NULL;
     a->count = 0;
-    pthread_mutex_destroy(&a->detail_lock);
+    pthread_mutex_destroy(&a->lock);
 }
 
 /* Parses "addr" or "addr/prefix" into e; returns 0 or -1. */
@@ -82,11 +84,19 @@ int ffcgi_server_allow(ffcgi_server *srv, const char *addresses)
         count++;
     }
     free(copy);
-    free(srv->allow.entries);
-    srv->allow.entries = count ? entries : NULL;
-    srv->allow.count = count;
-    if (!count)
+    if (!count) {
         free(entries);
+        entries = NULL;
+    }
+    /* Swapped under the lock: a thread checking a peer sees the old list
+     * or the new one, never a freed one. */
+    pthread_mutex_lock(&srv->allow.lock);
+    struct ffc_allow_entry *old = srv->allow.entries;
+    srv->allow.entries = entries;
+    srv->allow.count = count;
+    atomic_store_explicit(&srv->allow.active, count > 0, memory_order_release);
+    pthread_mutex_unlock(&srv->allow.lock);
+    free(old);
     return 0;
 }
 
@@ -101,18 +111,28 @@ static int matches(const struct ffc_allow_entry *e, int family, const unsigned c
     return rest == 0 || (e->addr[whole] & mask) == (addr[whole] & mask);
 }
 
+/* Under the lock. */
 static void record_refusal(struct ffc_allow *a, const char *host, unsigned port)
 {
     atomic_fetch_add(&a->refused, 1);
-    pthread_mutex_lock(&a->detail_lock);
     snprintf(a->detail, sizeof a->detail, "refused %s port %u: not in the allow-list", host, port);
-    pthread_mutex_unlock(&a->detail_lock);
+}
+
+/* 1 if the list allows addr (under the lock). */
+static int allowed(const struct ffc_allow *a, int family, const unsigned char *addr)
+{
+    if (!a->entries)
+        return 1;
+    for (size_t i = 0; i < a->count; i++)
+        if (matches(&a->entries[i], family, addr))
+            return 1;
+    return 0;
 }
 
 int ffc_allow_peer(struct ffc_allow *a, int fd)
 {
-    if (!a->entries)
-        return 1;
+    if (!atomic_load_explicit(&a->active, memory_order_acquire))
+        return 1; /* no list: no getpeername() per connection */
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
@@ -135,13 +155,15 @@ int ffc_allow_peer(struct ffc_allow *a, int fd)
     } else {
         return 1; /* unix sockets: the file mode decides */
     }
-    for (size_t i = 0; i < a->count; i++)
-        if (matches(&a->entries[i], family, addr))
-            return 1;
-    char host[INET6_ADDRSTRLEN];
-    inet_ntop(family, addr, host, sizeof host);
-    record_refusal(a, host, port);
-    return 0;
+    pthread_mutex_lock(&a->lock);
+    int ok = allowed(a, family, addr);
+    if (!ok) {
+        char host[INET6_ADDRSTRLEN];
+        inet_ntop(family, addr, host, sizeof host);
+        record_refusal(a, host, port);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return ok;
 }
 
 int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t cap)
@@ -149,9 +171,9 @@ int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t cap)
     if (!srv)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_server_refusals: server is NULL");
     if (detail && cap > 0) {
-        pthread_mutex_lock(&srv->allow.detail_lock);
+        pthread_mutex_lock(&srv->allow.lock);
         snprintf(detail, cap, "%s", srv->allow.detail);
-        pthread_mutex_unlock(&srv->allow.detail_lock);
+        pthread_mutex_unlock(&srv->allow.lock);
     }
     return atomic_load(&srv->allow.refused);
 }

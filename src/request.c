@@ -1,19 +1,30 @@
 /* request.c — the request handle and its lifecycle: accept, finish, free.
  *
- * libffcgi accepts connections itself (wait.c) and looks at each request
- * before libfcgi parses it (the guard, guard_*.c); it then hands the
- * connection, or a clean copy of the request, to libfcgi by storing a
- * descriptor in FCGX_Request.ipcFd before FCGX_Accept_r(), which only reads
- * the request from it. The request's listen_sock is -1, so when libfcgi
- * drops a connection and would accept a new one itself, its accept() fails
- * at once and control comes back here. */
+ * A request's journey (README, "How a request travels"):
+ *  1. ffcgi_accept() waits in the loop (loop.c) for a connection with input;
+ *  2. reads it into the connection's buffer (conn_io.c) and parses the
+ *     records there (parser.c) until a request's head is complete, giving
+ *     a connection with nothing more to read back to the loop;
+ *  3. the app reads env (env.c) and the body (body.c) from that buffer,
+ *  4. and writes its response (response_head.c, output.c);
+ *  5. ffcgi_finish() ends the response and passes the connection on: to
+ *     the next accept when its next request is already buffered, to the
+ *     loop when it is kept, closed when it is not. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "error.h"
+#include "loop.h"
+#include "request.h"
+#include "server.h"
 
-/* FCGX_Accept_r's failure when libfcgi tries its own accept on fd -1. */
-#define LIBFCGI_NOT_INITIALISED (-9998)
+/* Idle connections keep at most this much of a buffer beyond their bytes. */
+#define IDLE_BUFFER 1024
+/* A request handle keeps buffers up to this size for the next request; a
+ * larger one (a huge head, a large write) is given back when it ends. */
+#define KEPT_BUFFER (128 * 1024)
+
+enum head_state { HEAD_READY, HEAD_WAIT, HEAD_CLOSE };
 
 int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv)
 {
@@ -22,16 +33,11 @@ int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv)
     *out = NULL;
     if (!srv)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_request_new: server is NULL");
-    int rc = ffc_libfcgi_init();
-    if (rc < 0)
-        return rc;
     ffcgi_request *req = calloc(1, sizeof *req);
     if (!req)
         return ffc_fail(FFCGI_ENOMEM, "cannot allocate a request");
     req->srv = srv;
-    req->conn.fd = -1;
-    req->conn.pair[0] = req->conn.pair[1] = -1;
-    FCGX_InitRequest(&req->fcgx, -1, 0);
+    req->open_record = FFC_NO_RECORD;
     *out = req;
     return 0;
 }
@@ -42,49 +48,143 @@ static void reset_for_new_request(ffcgi_request *req)
     req->data_started = 0;
     ffc_reset_head(req);
     ffc_env_table_clear(&req->env);
+    ffc_out_reset(req);
 }
 
-/* Reads and discards what is left of the body (and of FCGI_DATA), so the
- * next request on a kept-open connection starts at a record boundary. */
-static void drain_input(ffcgi_request *req)
+/* The handle's read buffer goes to a connection that has none, so reading
+ * a request costs no allocation; it comes back when the connection has
+ * nothing buffered, and a connection left waiting keeps a small one. */
+static void lend_buffer(ffcgi_request *req, struct ffc_conn *c)
 {
-    char scratch[4096];
-    while (FCGX_GetStr(scratch, sizeof scratch, req->fcgx.in) > 0)
-        ;
-    if (req->fcgx.role == FFCGI_ROLE_FILTER && !req->data_started &&
-        FCGX_StartFilterData(req->fcgx.in) == 0)
-        while (FCGX_GetStr(scratch, sizeof scratch, req->fcgx.in) > 0)
-            ;
+    if (c->in.cap == 0 && req->spare.cap > 0) {
+        c->in = req->spare;
+        c->in.len = c->pos = 0;
+        req->spare = (struct ffc_buf){0};
+    }
+}
+
+static void reclaim_buffer(ffcgi_request *req, struct ffc_conn *c)
+{
+    if (ffc_conn_buffered(c) == 0) {
+        c->in.len = c->pos = 0;
+        if (req->spare.cap == 0) {
+            req->spare = c->in;
+            c->in = (struct ffc_buf){0};
+        }
+        ffc_buf_release(&c->in);
+    } else {
+        ffc_buf_consume(&c->in, c->pos);
+        c->pos = 0;
+        ffc_buf_shrink(&c->in, c->in.len + IDLE_BUFFER);
+    }
+    ffc_buf_release(&c->replies);
+}
+
+static void close_conn(ffcgi_request *req, struct ffc_conn *c)
+{
+    reclaim_buffer(req, c);
+    ffc_loop_close(req->srv, c);
+}
+
+/* Gives c back to the loop; keeps it for the next accept if it must be
+ * read again at once. */
+static void park(ffcgi_request *req, struct ffc_conn *c)
+{
+    reclaim_buffer(req, c);
+    int rc = ffc_loop_release(req->srv, c);
+    if (rc == 1)
+        req->next_conn = c;
+    else if (rc < 0)
+        ffc_loop_close(req->srv, c);
+}
+
+/* Parses and reads c until a request's head is complete (its params are
+ * then in req->env), the socket has nothing more now (wait_ms 0), or the
+ * connection must close. */
+static enum head_state read_head(ffcgi_request *req, struct ffc_conn *c, int wait_ms)
+{
+    lend_buffer(req, c);
+    for (;;) {
+        size_t used;
+        ffc_env_table_clear(&req->env);
+        int rc = ffc_parse_head(&c->parser, (unsigned char *)c->in.data + c->pos,
+                                ffc_conn_buffered(c), &used, &req->limits, &c->replies,
+                                &req->env);
+        c->pos += used;
+        if (c->replies.len > 0 && ffc_conn_send_replies(c, req->limits.idle_ms) < 0)
+            return HEAD_CLOSE;
+        if (rc == FFC_HEAD_READY)
+            return HEAD_READY;
+        if (rc != FFC_HEAD_MORE)
+            return HEAD_CLOSE;
+        rc = ffc_conn_fill(c, wait_ms);
+        if (rc == FFC_FILL_AGAIN)
+            return HEAD_WAIT;
+        if (rc != FFC_FILL_OK)
+            return HEAD_CLOSE; /* closed, broken, stalled past the idle limit */
+    }
+}
+
+static int accept_fastcgi(ffcgi_request *req)
+{
+    ffc_limits_read(&req->srv->limits, &req->limits);
+    struct ffc_conn *c = req->next_conn;
+    req->next_conn = NULL;
+    int draining = 0;
+    for (;;) {
+        if (!c) {
+            int rc = ffc_loop_take(req->srv, &c, &draining);
+            if (rc < 0)
+                return rc;
+        }
+        enum head_state state = read_head(req, c, draining ? req->limits.idle_ms : 0);
+        if (state == HEAD_READY) {
+            c->served = 1;
+            req->conn = c;
+            return 0;
+        }
+        if (state == HEAD_WAIT) {
+            park(req, c);
+            c = req->next_conn;
+            req->next_conn = NULL;
+            continue;
+        }
+        close_conn(req, c);
+        c = NULL;
+    }
+}
+
+/* After the response: the rest of the request is skipped (here as far as
+ * it is buffered, then by the loop), and the connection passed on. */
+static void pass_connection_on(ffcgi_request *req, struct ffc_conn *c)
+{
+    ffc_parser_skip_rest(&c->parser);
+    if (c->output_failed || ffc_failure_is_fatal(c->parser.failure) ||
+        atomic_load(&req->srv->shutting_down)) {
+        close_conn(req, c);
+        return;
+    }
+    if (c->parser.keep) {
+        if (ffc_conn_buffered(c) > 0 || c->maybe_more)
+            req->next_conn = c; /* perhaps the next request, pipelined */
+        else
+            park(req, c);
+        return;
+    }
+    if (c->parser.stage == FFC_AT_BEGIN || read_head(req, c, 0) != HEAD_WAIT)
+        close_conn(req, c); /* all of the request was read */
+    else
+        park(req, c);       /* the loop reads the rest of it, then closes */
 }
 
 static int finish_fastcgi(ffcgi_request *req)
 {
-    int rc = ffc_guard_for_writing(req);
-    if (rc == 0)
-        rc = ffc_send_head(req);
-    /* The unread body goes first: once FCGI_END_REQUEST is out, the web
-     * server may send the next request on a kept connection. */
-    if (req->fcgx.keepConnection) {
-        if (req->conn.mode == FFC_DIRECT)
-            drain_input(req); /* only bytes the guard checked are left */
-        else
-            ffc_guard_skip_rest(req);
-    }
-    FCGX_SetExitStatus(req->exit_status, req->fcgx.out);
-    struct ffc_sigpipe_guard guard;
-    ffc_sigpipe_hold(&guard);
-    /* One write for stderr's end, the rest of the body, its end and
-     * FCGI_END_REQUEST (closing the last stream writes it). */
-    FCGX_FClose(req->fcgx.err);
-    FCGX_FClose(req->fcgx.out);
-    FCGX_Stream *failed = FCGX_GetError(req->fcgx.out) ? req->fcgx.out
-                          : FCGX_GetError(req->fcgx.err) ? req->fcgx.err : NULL;
-    if (rc == 0 && failed)
-        rc = ffc_stream_error(failed, "finishing the response");
-    FCGX_Finish_r(&req->fcgx);
-    ffc_sigpipe_release(&guard, failed != NULL);
-    ffc_guard_after_finish(req);
-    return rc;
+    int rc = ffc_send_head(req);
+    int ended = ffc_out_end(req);
+    struct ffc_conn *c = req->conn;
+    req->conn = NULL;
+    pass_connection_on(req, c);
+    return rc < 0 ? rc : ended;
 }
 
 int ffcgi_finish(ffcgi_request *req)
@@ -105,41 +205,11 @@ int ffcgi_finish(ffcgi_request *req)
     req->active = 0;
     req->is_cgi = 0;
     ffc_env_table_clear(&req->env);
+    if (req->env.packed.cap > KEPT_BUFFER)
+        ffc_env_table_release(&req->env);
+    ffc_buf_shrink(&req->wire, KEPT_BUFFER);
+    ffc_buf_shrink(&req->head, KEPT_BUFFER);
     return rc;
-}
-
-static int accept_fastcgi(ffcgi_request *req)
-{
-    for (;;) {
-        if (req->conn.fd < 0) {
-            int fd = ffc_accept_connection(req->srv);
-            if (fd < 0)
-                return fd;
-            req->conn.fd = fd;
-            req->conn.fresh = 1;
-        }
-        int rc = ffc_guard_next_request(req);
-        if (rc == FFCGI_ESHUTDOWN)
-            return rc;
-        if (rc != 0) { /* this connection ended or failed (out of memory or
-                        * descriptors): drop it, serve the next */
-            ffc_guard_close(req);
-            continue;
-        }
-        /* FCGX_Accept_r begins with FCGX_Finish_r, which would close the
-         * connection if the previous request had not kept its own. */
-        req->fcgx.keepConnection = 1;
-        /* No SIGPIPE guard: the guard answers management records itself,
-         * so libfcgi only reads here. */
-        rc = FCGX_Accept_r(&req->fcgx);
-        if (rc == 0)
-            return 0;
-        if (rc == LIBFCGI_NOT_INITIALISED)
-            return ffc_fail(FFCGI_ESOCKET, "libfcgi is not initialised");
-        /* libfcgi refused the request and closed its descriptor. */
-        ffc_guard_after_finish(req);
-        ffc_guard_close(req);
-    }
 }
 
 int ffcgi_accept(ffcgi_request *req)
@@ -148,8 +218,7 @@ int ffcgi_accept(ffcgi_request *req)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_accept: request is NULL");
     ffcgi_finish(req);
     reset_for_new_request(req);
-    int rc = req->srv->kind == FFC_SERVER_CGI ? ffc_cgi_accept(req)
-                                              : accept_fastcgi(req);
+    int rc = req->srv->kind == FFC_SERVER_CGI ? ffc_cgi_accept(req) : accept_fastcgi(req);
     if (rc < 0)
         return rc == FFCGI_ESHUTDOWN
                    ? ffc_fail(rc, "the server is shut down: no more requests")
@@ -163,7 +232,10 @@ void ffcgi_request_free(ffcgi_request *req)
     if (!req)
         return;
     ffcgi_finish(req);
-    ffc_guard_release(req);
+    if (req->next_conn)
+        close_conn(req, req->next_conn);
+    ffc_buf_release(&req->spare);
+    ffc_buf_release(&req->wire);
     ffc_env_table_release(&req->env);
     ffc_buf_release(&req->head);
     ffc_buf_release(&req->cgi_out);
@@ -184,7 +256,7 @@ int ffcgi_request_role(const ffcgi_request *req)
     int rc = ffc_require_current(req, "ffcgi_request_role");
     if (rc < 0)
         return rc;
-    return req->is_cgi ? FFCGI_ROLE_RESPONDER : req->fcgx.role;
+    return req->is_cgi ? FFCGI_ROLE_RESPONDER : (int)req->conn->parser.role;
 }
 
 int ffcgi_request_id(const ffcgi_request *req)
@@ -192,7 +264,7 @@ int ffcgi_request_id(const ffcgi_request *req)
     int rc = ffc_require_current(req, "ffcgi_request_id");
     if (rc < 0)
         return rc;
-    return req->is_cgi ? 0 : req->fcgx.requestId;
+    return req->is_cgi ? 0 : (int)req->conn->parser.id;
 }
 
 int ffcgi_request_keep_conn(const ffcgi_request *req)
@@ -200,5 +272,5 @@ int ffcgi_request_keep_conn(const ffcgi_request *req)
     int rc = ffc_require_current(req, "ffcgi_request_keep_conn");
     if (rc < 0)
         return rc;
-    return req->is_cgi ? 0 : req->fcgx.keepConnection != 0;
+    return req->is_cgi ? 0 : req->conn->parser.keep != 0;
 }

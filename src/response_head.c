@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "error.h"
+#include "request.h"
 
 static const char *describe_byte(unsigned char c);
 

@@ -8,7 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "error.h"
+#include "libfcgi_bridge.h"
+#include "loop.h"
+#include "server.h"
 
 #define SYSTEMD_FIRST_FD 3
 
@@ -29,7 +32,6 @@ static int server_alloc(ffcgi_server **out, enum ffc_server_kind kind)
     ffc_allow_init(&srv->allow);
     atomic_init(&srv->shutting_down, 0);
     atomic_init(&srv->cgi_request_taken, 0);
-    pthread_mutex_init(&srv->accept_lock, NULL);
     *out = srv;
     return 0;
 }
@@ -70,7 +72,8 @@ int ffcgi_server_open(ffcgi_server **out, const char *address, int backlog, int 
         return rc;
     srv->owns_fd = 1;
     if ((rc = ffc_listen_address(srv, address, backlog, mode)) < 0 ||
-        (rc = make_nonblocking(srv->fd)) < 0 || (rc = learn_family(srv)) < 0) {
+        (rc = make_nonblocking(srv->fd)) < 0 || (rc = learn_family(srv)) < 0 ||
+        (rc = ffc_loop_open(srv)) < 0) {
         ffcgi_server_free(srv);
         return rc;
     }
@@ -92,7 +95,8 @@ int ffcgi_server_from_fd(ffcgi_server **out, int fd)
     if (rc < 0)
         return rc;
     srv->fd = fd;
-    if ((rc = make_nonblocking(fd)) < 0 || (rc = learn_family(srv)) < 0) {
+    if ((rc = make_nonblocking(fd)) < 0 || (rc = learn_family(srv)) < 0 ||
+        (rc = ffc_loop_open(srv)) < 0) {
         ffcgi_server_free(srv);
         return rc;
     }
@@ -110,9 +114,15 @@ static int systemd_socket(void)
     return ffc_is_listening_socket(SYSTEMD_FIRST_FD) ? SYSTEMD_FIRST_FD : -1;
 }
 
+/* Started with a listener on fd 0, as libfcgi decides it (and listening). */
+static int fd0_is_listener(void)
+{
+    return ffc_libfcgi_started_as_fastcgi() && ffc_is_listening_socket(0);
+}
+
 int ffcgi_is_fastcgi(void)
 {
-    return systemd_socket() >= 0 || ffc_is_listening_socket(0);
+    return systemd_socket() >= 0 || fd0_is_listener();
 }
 
 int ffcgi_server_inherit(ffcgi_server **out)
@@ -121,7 +131,7 @@ int ffcgi_server_inherit(ffcgi_server **out)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_server_inherit: out is NULL");
     *out = NULL;
     int fd = systemd_socket();
-    if (fd < 0 && ffc_is_listening_socket(0))
+    if (fd < 0 && fd0_is_listener())
         fd = 0;
     if (fd >= 0)
         return ffcgi_server_from_fd(out, fd);
@@ -139,6 +149,8 @@ int ffcgi_server_fd(const ffcgi_server *srv)
 {
     if (!srv)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_server_fd: server is NULL");
+    if (srv->kind == FFC_SERVER_CGI)
+        return ffc_fail(FFCGI_ESTATE, "ffcgi_server_fd: a CGI server has no listening socket");
     return srv->fd;
 }
 
@@ -174,7 +186,7 @@ void ffcgi_server_free(ffcgi_server *srv)
         close(srv->fd);
     close(srv->wake_pipe[0]);
     close(srv->wake_pipe[1]);
-    pthread_mutex_destroy(&srv->accept_lock);
+    ffc_loop_free(srv->loop);
     ffc_allow_release(&srv->allow);
     free(srv);
 }

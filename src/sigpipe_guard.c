@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include "internal.h"
+#include "sigpipe_guard.h"
 
 void ffc_sigpipe_hold(struct ffc_sigpipe_guard *g)
 {

@@ -1,6 +1,6 @@
 /* version.c — the version of the loaded library, for runtimes without a
  * preprocessor. */
-#include "internal.h"
+#include "error.h"
 
 #define FFC_STR2(x) #x
 #define FFC_STR(x) FFC_STR2(x)

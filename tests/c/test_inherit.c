@@ -106,7 +106,7 @@ static void expect_detection(int fd0, int fastcgi)
         dup2(fd0, 0);
         ffcgi_server *srv = NULL;
         int ok = ffcgi_is_fastcgi() == fastcgi && ffcgi_server_inherit(&srv) == 0 &&
-                 ffcgi_server_is_cgi(srv) == !fastcgi && ffcgi_server_fd(srv) == (fastcgi ? 0 : -1);
+                 ffcgi_server_is_cgi(srv) == !fastcgi && ffcgi_server_fd(srv) == (fastcgi ? 0 : FFCGI_ESTATE);
         if (ok && !fastcgi) {
             ffcgi_request *req = NULL;
             ok = ffcgi_request_new(&req, srv) == 0 && ffcgi_accept(req) == 0 &&

@@ -1,7 +1,7 @@
 """cffi declarations of libffcgi. Generated from include/ffcgi.h by
 bindings/gen/generate.py: do not edit; run `/usr/bin/python3 bindings/gen/generate.py`."""
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 ABI_VERSION = 1
 
 CDEF = """
@@ -31,6 +31,7 @@ enum ffcgi_limit {
     FFCGI_LIMIT_PARAMS = 2,
     FFCGI_LIMIT_BODY_BYTES = 3,
     FFCGI_LIMIT_IDLE_MS = 4,
+    FFCGI_LIMIT_CONNECTIONS = 5,
 };
 enum ffcgi_role {
     FFCGI_ROLE_RESPONDER = 1,

@@ -26,6 +26,7 @@ LIMIT_PARAM_BYTES: int = lib.FFCGI_LIMIT_PARAM_BYTES  # bytes of the params; def
 LIMIT_PARAMS: int = lib.FFCGI_LIMIT_PARAMS  # number of params; default 10000
 LIMIT_BODY_BYTES: int = lib.FFCGI_LIMIT_BODY_BYTES  # bytes of a body; default 0: no limit
 LIMIT_IDLE_MS: int = lib.FFCGI_LIMIT_IDLE_MS  # a stalled or idle connection; default 60000
+LIMIT_CONNECTIONS: int = lib.FFCGI_LIMIT_CONNECTIONS  # connections held at once; default 1024
 
 
 class _Slot:
@@ -197,9 +198,12 @@ class Server:
         - LIMIT_IDLE_MS (0: none): a connection that stalls mid-request or
           leaves the response unread that long makes reads raise TimedOut;
           an idle kept-open connection is closed.
+        - LIMIT_CONNECTIONS (>= 1): connections held at once, idle or busy;
+          past it the longest-idle kept connection is closed, or new ones
+          wait in the listen backlog.
 
-        Set limits before the first accept() (accepting threads read them
-        without a lock). Raises InvalidArgumentError for an unknown limit or
+        A limit may change while serving; it applies from the next request
+        (the next connection for LIMIT_CONNECTIONS). Raises InvalidArgumentError for an unknown limit or
         a negative value."""
         with self._lock:
             self._check_open()
@@ -252,7 +256,9 @@ class Server:
         """The listening socket's descriptor (-1 for a CGI run)."""
         with self._lock:
             self._check_open()
-            return lib.ffcgi_server_fd(self._handle)
+            if lib.ffcgi_server_is_cgi(self._handle) == 1:
+                return -1
+            return check(lib.ffcgi_server_fd(self._handle))
 
     @property
     def sockname(self) -> Any:
@@ -302,4 +308,4 @@ class Server:
         return f"<ffcgi.Server fd={self.fileno()}>"
 
 
-__all__ = ["LIMIT_BODY_BYTES", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES", "Server"]
+__all__ = ["LIMIT_BODY_BYTES", "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES", "Server"]

@@ -360,7 +360,8 @@ class FastCGI::NativeCall {
     method shutdown() { $!server.shutdown }
 
     my constant %LIMITS = 'param-bytes' => FFCGI_LIMIT_PARAM_BYTES, params => FFCGI_LIMIT_PARAMS,
-                          'body-bytes' => FFCGI_LIMIT_BODY_BYTES, 'idle-ms' => FFCGI_LIMIT_IDLE_MS;
+                          'body-bytes' => FFCGI_LIMIT_BODY_BYTES, 'idle-ms' => FFCGI_LIMIT_IDLE_MS,
+                          connections => FFCGI_LIMIT_CONNECTIONS;
 
     sub limit-id(Str $name, Str $what --> Int) {
         %LIMITS{$name}:exists

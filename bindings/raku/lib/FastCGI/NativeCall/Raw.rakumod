@@ -13,7 +13,7 @@ our sub library {
 }
 
 constant FFCGI_ABI_VERSION is export = 1;
-constant FFCGI_BINDING_VERSION is export = v1.0.0;
+constant FFCGI_BINDING_VERSION is export = v1.1.0;
 
 enum ffcgi_error is export (
     FFCGI_OK => 0,
@@ -42,6 +42,7 @@ enum ffcgi_limit is export (
     FFCGI_LIMIT_PARAMS => 2,
     FFCGI_LIMIT_BODY_BYTES => 3,
     FFCGI_LIMIT_IDLE_MS => 4,
+    FFCGI_LIMIT_CONNECTIONS => 5,
 );
 
 enum ffcgi_role is export (

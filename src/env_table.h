@@ -1,0 +1,27 @@
+/* env_table.h — a request's params: one packed "NAME\0VALUE\0" buffer and
+ * the offsets of each name and value in it (env_table.c). */
+#ifndef FFCGI_ENV_TABLE_H
+#define FFCGI_ENV_TABLE_H
+
+#include <stddef.h>
+
+#include "buffer.h"
+
+struct ffc_env_table {
+    struct ffc_buf packed; /* the ffcgi_env_packed() buffer */
+    size_t *offsets;       /* 2 per param: name and value offsets in packed */
+    size_t count;
+    size_t cap;
+};
+
+/* Adds one param, copying both; returns 0 or FFCGI_ENOMEM (table unchanged). */
+int ffc_env_table_add(struct ffc_env_table *t, const char *name,
+                      size_t name_len, const char *value, size_t value_len);
+/* Adds "NAME=VALUE" (split at the first '='; no '=' means an empty value). */
+int ffc_env_table_add_assignment(struct ffc_env_table *t, const char *entry);
+/* The value of the first param called `name`, or NULL. */
+const char *ffc_env_table_find(const struct ffc_env_table *t, const char *name);
+void ffc_env_table_clear(struct ffc_env_table *t);
+void ffc_env_table_release(struct ffc_env_table *t);
+
+#endif

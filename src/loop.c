@@ -1,0 +1,436 @@
+/* loop.c — see loop.h. One epoll set per server: the listener (one-shot:
+ * re-armed after each accept, so one thread is woken per connection), the
+ * wake pipe (level-triggered: after a shutdown it wakes every waiter), and
+ * every held connection (edge-triggered; an event for a connection a
+ * thread already holds only marks it `pending`). Connections live in
+ * slots; an event carries slot and generation, so an event that outlived
+ * its connection is recognised and dropped. Idle connections sit in one
+ * list, oldest first: all share the idle limit, so the head expires
+ * first, and waiting threads sleep no longer than until then. */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "loop.h"
+#include "server.h"
+
+#define LISTENER_TAG UINT64_MAX
+#define WAKE_TAG (UINT64_MAX - 1)
+#define RESOURCE_PAUSE_MS 50
+
+struct ffc_loop {
+    int epfd;
+    pthread_mutex_t lock;
+    struct ffc_conn **slots;   /* every connection struct, reused */
+    uint32_t nslots, slot_cap;
+    uint32_t *free_slots;      /* slots whose connection is closed */
+    uint32_t nfree;
+    size_t held;               /* open connections, idle or owned */
+    int listener_paused;       /* at the connection limit: not re-armed */
+    struct ffc_conn *idle_head, *idle_tail;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t tag_of(const struct ffc_conn *c)
+{
+    return (uint64_t)c->generation << 32 | c->slot;
+}
+
+static int epoll_set(struct ffc_loop *loop, int op, int fd, uint32_t events, uint64_t tag)
+{
+    struct epoll_event ev = {.events = events, .data.u64 = tag};
+    if (epoll_ctl(loop->epfd, op, fd, &ev) == 0)
+        return 0;
+    return ffc_fail_errno(FFCGI_ESOCKET, errno, "epoll_ctl on fd %d", fd);
+}
+
+int ffc_loop_open(struct ffcgi_server *srv)
+{
+    struct ffc_loop *loop = calloc(1, sizeof *loop);
+    if (!loop)
+        return ffc_fail(FFCGI_ENOMEM, "cannot allocate the connection loop");
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epfd < 0) {
+        int err = errno;
+        free(loop);
+        return ffc_fail_errno(FFCGI_ESOCKET, err, "epoll_create1");
+    }
+    pthread_mutex_init(&loop->lock, NULL);
+    srv->loop = loop;
+    int rc = epoll_set(loop, EPOLL_CTL_ADD, srv->wake_pipe[0], EPOLLIN, WAKE_TAG);
+    if (rc == 0)
+        rc = epoll_set(loop, EPOLL_CTL_ADD, srv->fd, EPOLLIN | EPOLLONESHOT, LISTENER_TAG);
+    if (rc < 0) {
+        ffc_loop_free(loop);
+        srv->loop = NULL;
+    }
+    return rc;
+}
+
+static void free_conn_memory(struct ffc_conn *c)
+{
+    ffc_buf_release(&c->in);
+    ffc_buf_release(&c->replies);
+    ffc_parser_reset(&c->parser);
+}
+
+void ffc_loop_free(struct ffc_loop *loop)
+{
+    if (!loop)
+        return;
+    for (uint32_t i = 0; i < loop->nslots; i++) {
+        struct ffc_conn *c = loop->slots[i];
+        if (c->fd >= 0)
+            close(c->fd);
+        free_conn_memory(c);
+        free(c);
+    }
+    free(loop->slots);
+    free(loop->free_slots);
+    close(loop->epfd);
+    pthread_mutex_destroy(&loop->lock);
+    free(loop);
+}
+
+/* ---- the idle list (under the lock) ---- */
+
+static void unlink_idle(struct ffc_loop *loop, struct ffc_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        loop->idle_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        loop->idle_tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void append_idle(struct ffc_loop *loop, struct ffc_conn *c)
+{
+    c->prev = loop->idle_tail;
+    c->next = NULL;
+    if (loop->idle_tail)
+        loop->idle_tail->next = c;
+    else
+        loop->idle_head = c;
+    loop->idle_tail = c;
+}
+
+/* ---- slots (under the lock) ---- */
+
+static int grow_slots(struct ffc_loop *loop)
+{
+    uint32_t cap = loop->slot_cap ? loop->slot_cap * 2 : 64;
+    struct ffc_conn **slots = realloc(loop->slots, cap * sizeof *slots);
+    if (slots)
+        loop->slots = slots;
+    uint32_t *free_slots = slots ? realloc(loop->free_slots, cap * sizeof *free_slots) : NULL;
+    if (!free_slots)
+        return ffc_fail(FFCGI_ENOMEM, "cannot hold %u connections", cap);
+    loop->free_slots = free_slots;
+    loop->slot_cap = cap;
+    return 0;
+}
+
+/* A connection struct for fd, owned by the caller. */
+static struct ffc_conn *new_conn(struct ffc_loop *loop, int fd)
+{
+    struct ffc_conn *c;
+    if (loop->nfree > 0) {
+        c = loop->slots[loop->free_slots[--loop->nfree]];
+    } else {
+        if (loop->nslots == loop->slot_cap && grow_slots(loop) < 0)
+            return NULL;
+        if (!(c = calloc(1, sizeof *c))) {
+            ffc_fail(FFCGI_ENOMEM, "cannot allocate a connection");
+            return NULL;
+        }
+        c->slot = loop->nslots;
+        loop->slots[loop->nslots++] = c;
+    }
+    c->fd = fd;
+    c->pos = 0;
+    c->served = c->output_failed = c->maybe_more = 0;
+    c->registered = c->armed = 0;
+    c->owned = 1;
+    c->pending = 0;
+    c->parser.stage = FFC_AT_BEGIN;
+    loop->held++;
+    return c;
+}
+
+/* Closes c (not in the idle list) and frees its slot. Returns 1 if the
+ * listener was paused and may now be re-armed. */
+static int close_conn_locked(struct ffc_loop *loop, struct ffc_conn *c, size_t limit)
+{
+    close(c->fd);
+    c->fd = -1;
+    free_conn_memory(c);
+    c->generation++;
+    c->owned = 0;
+    loop->free_slots[loop->nfree++] = c->slot;
+    loop->held--;
+    if (loop->listener_paused && loop->held < limit) {
+        loop->listener_paused = 0;
+        return 1;
+    }
+    return 0;
+}
+
+static void rearm_listener(struct ffcgi_server *srv)
+{
+    epoll_set(srv->loop, EPOLL_CTL_MOD, srv->fd, EPOLLIN | EPOLLONESHOT, LISTENER_TAG);
+}
+
+static size_t connection_limit(const struct ffcgi_server *srv)
+{
+    return atomic_load_explicit(&srv->limits.connections, memory_order_relaxed);
+}
+
+/* Closes idle connections whose deadline passed; returns how long the
+ * next may wait (-1: for ever). Under the lock. */
+static int expire_idle(struct ffcgi_server *srv, int *rearm)
+{
+    struct ffc_loop *loop = srv->loop;
+    int64_t now = now_ms();
+    while (loop->idle_head && loop->idle_head->deadline_ms <= now) {
+        struct ffc_conn *c = loop->idle_head;
+        unlink_idle(loop, c);
+        *rearm |= close_conn_locked(loop, c, connection_limit(srv));
+    }
+    if (!loop->idle_head || loop->idle_head->deadline_ms == INT64_MAX)
+        return -1;
+    int64_t wait = loop->idle_head->deadline_ms - now;
+    return wait > INT_MAX ? INT_MAX : (int)wait;
+}
+
+/* At the connection limit: closes the longest-idle connection that waits
+ * between requests, if there is one. Returns 1 if one was closed. */
+static int make_room(struct ffcgi_server *srv)
+{
+    struct ffc_loop *loop = srv->loop;
+    for (struct ffc_conn *c = loop->idle_head; c; c = c->next) {
+        if (c->served && c->parser.stage == FFC_AT_BEGIN && ffc_conn_buffered(c) == 0) {
+            unlink_idle(loop, c);
+            close_conn_locked(loop, c, connection_limit(srv));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Out of descriptors or memory: pause briefly (still wakeable), retry. */
+static int is_resource_error(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+static int is_fatal_accept_error(int err)
+{
+    return err == EBADF || err == EINVAL || err == ENOTSOCK || err == EFAULT;
+}
+
+/* The listener is readable: accepts one connection. Returns 1 with *out,
+ * 0 if there was none to take, or FFCGI_ESOCKET. */
+static int accept_one(struct ffcgi_server *srv, struct ffc_conn **out)
+{
+    struct ffc_loop *loop = srv->loop;
+    pthread_mutex_lock(&loop->lock);
+    if (loop->held >= connection_limit(srv) && !make_room(srv)) {
+        loop->listener_paused = 1; /* re-armed when a connection closes */
+        pthread_mutex_unlock(&loop->lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&loop->lock);
+    int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        if (is_fatal_accept_error(err))
+            return ffc_fail_errno(FFCGI_ESOCKET, err, "accept on fd %d", srv->fd);
+        if (is_resource_error(err)) {
+            /* out of descriptors: an idle kept connection makes way, else
+             * the connections wait in the backlog a little */
+            pthread_mutex_lock(&loop->lock);
+            int made_room = make_room(srv);
+            pthread_mutex_unlock(&loop->lock);
+            struct pollfd p = {.fd = srv->wake_pipe[0], .events = POLLIN};
+            if (!made_room)
+                poll(&p, 1, RESOURCE_PAUSE_MS);
+        }
+        rearm_listener(srv);
+        return 0;
+    }
+    rearm_listener(srv);
+    if (!ffc_allow_peer(&srv->allow, fd)) {
+        close(fd);
+        return 0;
+    }
+    if (srv->is_tcp) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    pthread_mutex_lock(&loop->lock);
+    struct ffc_conn *c = new_conn(loop, fd);
+    pthread_mutex_unlock(&loop->lock);
+    if (!c) {
+        close(fd);
+        return 0;
+    }
+    *out = c;
+    return 1;
+}
+
+/* The event of connection `tag`: 1 with *out if the caller now owns it. */
+static int claim(struct ffc_loop *loop, uint64_t tag, struct ffc_conn **out)
+{
+    uint32_t slot = (uint32_t)tag, generation = (uint32_t)(tag >> 32);
+    int taken = 0;
+    pthread_mutex_lock(&loop->lock);
+    struct ffc_conn *c = slot < loop->nslots ? loop->slots[slot] : NULL;
+    if (c && c->generation == generation && c->fd >= 0) {
+        if (c->owned) {
+            c->pending = 1;
+        } else {
+            unlink_idle(loop, c);
+            c->owned = 1;
+            taken = 1;
+            *out = c;
+        }
+    }
+    pthread_mutex_unlock(&loop->lock);
+    return taken;
+}
+
+/* After shutdown: a connection on which nothing was served yet, or NULL
+ * once none is left (the others are closed then). Under the lock. */
+static struct ffc_conn *drain_next(struct ffcgi_server *srv)
+{
+    struct ffc_loop *loop = srv->loop;
+    for (struct ffc_conn *c = loop->idle_head; c; c = c->next) {
+        if (!c->served) {
+            unlink_idle(loop, c);
+            c->owned = 1;
+            return c;
+        }
+    }
+    while (loop->idle_head) {
+        struct ffc_conn *c = loop->idle_head;
+        unlink_idle(loop, c);
+        close_conn_locked(loop, c, connection_limit(srv));
+    }
+    return NULL;
+}
+
+int ffc_loop_take(struct ffcgi_server *srv, struct ffc_conn **out, int *draining)
+{
+    struct ffc_loop *loop = srv->loop;
+    *draining = 0;
+    for (;;) {
+        int rearm = 0;
+        pthread_mutex_lock(&loop->lock);
+        int timeout = expire_idle(srv, &rearm);
+        if (atomic_load(&srv->shutting_down)) {
+            struct ffc_conn *c = drain_next(srv);
+            pthread_mutex_unlock(&loop->lock);
+            if (!c)
+                return FFCGI_ESHUTDOWN;
+            *out = c;
+            *draining = 1;
+            return 0;
+        }
+        pthread_mutex_unlock(&loop->lock);
+        if (rearm)
+            rearm_listener(srv);
+        struct epoll_event ev;
+        int n = epoll_wait(loop->epfd, &ev, 1, timeout);
+        if (n < 0 && errno != EINTR)
+            return ffc_fail_errno(FFCGI_ESOCKET, errno, "epoll_wait");
+        if (n <= 0 || ev.data.u64 == WAKE_TAG)
+            continue;
+        if (ev.data.u64 == LISTENER_TAG) {
+            int rc = accept_one(srv, out);
+            if (rc < 0)
+                return rc;
+            if (rc == 1)
+                return 0;
+            continue;
+        }
+        if (claim(loop, ev.data.u64, out))
+            return 0;
+    }
+}
+
+int ffc_loop_release(struct ffcgi_server *srv, struct ffc_conn *c)
+{
+    struct ffc_loop *loop = srv->loop;
+    if (c->maybe_more)
+        return 1;
+    uint32_t events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+    if (!c->registered) {
+        int rc = epoll_set(loop, EPOLL_CTL_ADD, c->fd, events, tag_of(c));
+        if (rc < 0)
+            return rc;
+        c->registered = c->armed = 1;
+    } else if (!c->armed) {
+        int rc = epoll_set(loop, EPOLL_CTL_MOD, c->fd, events, tag_of(c));
+        if (rc < 0)
+            return rc;
+        c->armed = 1;
+    }
+    int idle_ms = atomic_load_explicit(&srv->limits.idle_ms, memory_order_relaxed);
+    pthread_mutex_lock(&loop->lock);
+    if (c->pending) {
+        c->pending = 0;
+        pthread_mutex_unlock(&loop->lock);
+        return 1;
+    }
+    c->owned = 0;
+    c->deadline_ms = idle_ms < 0 ? INT64_MAX : now_ms() + idle_ms;
+    append_idle(loop, c);
+    pthread_mutex_unlock(&loop->lock);
+    return 0;
+}
+
+void ffc_loop_quiet(struct ffcgi_server *srv, struct ffc_conn *c)
+{
+    if (!c->registered || !c->armed)
+        return;
+    if (epoll_set(srv->loop, EPOLL_CTL_MOD, c->fd, EPOLLET, tag_of(c)) == 0)
+        c->armed = 0;
+}
+
+void ffc_loop_close(struct ffcgi_server *srv, struct ffc_conn *c)
+{
+    struct ffc_loop *loop = srv->loop;
+    pthread_mutex_lock(&loop->lock);
+    int rearm = close_conn_locked(loop, c, connection_limit(srv));
+    pthread_mutex_unlock(&loop->lock);
+    if (rearm)
+        rearm_listener(srv);
+}
+
+size_t ffc_loop_held(struct ffcgi_server *srv)
+{
+    struct ffc_loop *loop = srv->loop;
+    pthread_mutex_lock(&loop->lock);
+    size_t held = loop->held;
+    pthread_mutex_unlock(&loop->lock);
+    return held;
+}

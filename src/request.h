@@ -1,0 +1,78 @@
+/* request.h — the request handle (request.c) and the modules that serve
+ * its parts: the response head (response_head.c), the body in (body.c),
+ * the response out (output.c) and plain CGI (cgi.c).
+ *
+ * Threads: a request handle is used by one thread at a time. While it has
+ * a current FastCGI request it owns that request's connection. */
+#ifndef FFCGI_REQUEST_H
+#define FFCGI_REQUEST_H
+
+#include "buffer.h"
+#include "conn.h"
+#include "env_table.h"
+#include "ffcgi.h"
+#include "limits.h"
+
+#define FFC_NO_RECORD ((size_t)-1)
+
+struct ffcgi_request {
+    ffcgi_server *srv;
+    int active;             /* a current request exists */
+    int is_cgi;             /* the current request is the CGI one */
+    int exit_status;
+    int data_started;       /* the FILTER data stream was switched to */
+    struct ffc_limit_values limits; /* as they were when the request began */
+    /* the connection: of the current request, or kept for the next one
+     * (its next request is already buffered, or it must be read again) */
+    struct ffc_conn *conn;
+    struct ffc_conn *next_conn;
+    struct ffc_buf spare;   /* read buffer, lent to the connection being read */
+    /* response head */
+    int status;             /* 0: not set */
+    char reason[128];       /* reason phrase given by the app, "" for the standard one */
+    int head_pending;       /* status or headers set and not yet sent */
+    int body_started;       /* head sent or raw output written */
+    struct ffc_buf head;    /* "Name: value\r\n" lines queued so far */
+    /* response out: framed records not yet sent */
+    struct ffc_buf wire;
+    size_t open_record;     /* offset in wire of the FCGI_STDOUT record still
+                             * growing, or FFC_NO_RECORD */
+    int stderr_used;
+    /* params */
+    struct ffc_env_table env;
+    /* CGI output buffer (stdout) */
+    struct ffc_buf cgi_out;
+};
+
+/* 0 if req has a current request, else FFCGI_EINVAL (NULL) or FFCGI_ESTATE,
+ * with `what` (the API function's name) in the detail. */
+int ffc_require_current(const ffcgi_request *req, const char *what);
+
+/* response_head.c */
+/* Sends the response head now if one is pending. */
+int ffc_send_head(ffcgi_request *req);
+/* Forgets the response head state for a new request. */
+void ffc_reset_head(ffcgi_request *req);
+
+/* output.c */
+/* Writes `len` bytes to the request's stdout (FastCGI or CGI), without
+ * looking at the response head. Returns 0 or an FFCGI_E* code. */
+int ffc_out_write(ffcgi_request *req, const void *buf, size_t len);
+/* Ends the FastCGI response: the rest of stdout, the streams' ends and
+ * FCGI_END_REQUEST, in one write. */
+int ffc_out_end(ffcgi_request *req);
+/* Forgets the output state for a new request (keeps the memory). */
+void ffc_out_reset(ffcgi_request *req);
+
+/* body.c */
+/* Reads from the connection with the idle limit as the wait; on a
+ * failure records it in the parser. Returns 0 or the FFCGI_E* code. */
+int ffc_body_fill(ffcgi_request *req);
+
+/* cgi.c: takes the CGI server's one request into req. */
+int ffc_cgi_accept(ffcgi_request *req);
+int ffc_cgi_read(ffcgi_request *req, void *buf, size_t cap, size_t *nread);
+int ffc_cgi_write(ffcgi_request *req, int fd, const void *buf, size_t len);
+int ffc_cgi_flush(ffcgi_request *req);
+
+#endif

@@ -1,0 +1,75 @@
+/* server.h — the server handle and what it is made of: the listener
+ * (listen.c, address.c), the peer allow-list (peer_allow.c), the limits
+ * (limits.h) and the connection layer (loop.h). */
+#ifndef FFCGI_SERVER_H
+#define FFCGI_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "ffcgi.h"
+#include "limits.h"
+
+enum ffc_server_kind { FFC_SERVER_LISTENER, FFC_SERVER_CGI };
+
+/* The peers a TCP listener accepts (peer_allow.c). Threads: the list may
+ * be replaced while other threads accept; `lock` guards it. */
+struct ffc_allow_entry {
+    int family;              /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    unsigned prefix;         /* significant leading bits */
+};
+struct ffc_allow {
+    pthread_mutex_t lock;    /* guards entries, count and detail */
+    struct ffc_allow_entry *entries; /* NULL: everyone is allowed */
+    size_t count;
+    atomic_int active;       /* entries is not NULL (read without the lock) */
+    atomic_llong refused;
+    char detail[160];        /* the last refusal */
+};
+void ffc_allow_init(struct ffc_allow *a);
+void ffc_allow_release(struct ffc_allow *a);
+/* 1 if the peer of connected socket fd may stay; else records the refusal
+ * and returns 0. Unix-socket peers always may. */
+int ffc_allow_peer(struct ffc_allow *a, int fd);
+
+struct ffc_loop;
+
+struct ffcgi_server {
+    enum ffc_server_kind kind;
+    int fd;                 /* listening socket; -1 for CGI */
+    int owns_fd;            /* close fd on free */
+    int is_tcp;             /* the listener is IPv4 or IPv6 */
+    char *unix_path;        /* socket file created by us, removed on free */
+    dev_t unix_dev;         /* identity of that file, so a file that */
+    ino_t unix_ino;         /* replaced it is never removed */
+    int wake_pipe[2];       /* [1] is written once by ffcgi_server_shutdown() */
+    atomic_int shutting_down;
+    atomic_int cgi_request_taken;
+    struct ffc_limits limits;
+    struct ffc_allow allow;
+    struct ffc_loop *loop;  /* listeners: the connection layer */
+};
+
+/* A parsed listen address (address.c). */
+struct ffc_address {
+    int is_unix;
+    char path[108];   /* unix: the socket path (sun_path size) */
+    char host[256];   /* TCP: host or literal address; "" for all interfaces */
+    char port[6];     /* TCP: decimal port 0..65535 */
+};
+/* Parses "/path", "unix:/path", "host:port", "[v6]:port", ":port".
+ * Returns 0 or FFCGI_EADDRESS / FFCGI_EINVAL with detail. */
+int ffc_parse_address(const char *address, struct ffc_address *out);
+
+/* 1 if fd is a socket in the listening state, else 0. */
+int ffc_is_listening_socket(int fd);
+
+/* Opens, binds and listens on `address` (see ffcgi_server_open()). On
+ * success stores the descriptor and, for unix sockets, the path (malloc'd)
+ * and its identity in srv. */
+int ffc_listen_address(struct ffcgi_server *srv, const char *address,
+                       int backlog, int mode);
+
+#endif
