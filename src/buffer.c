@@ -3,7 +3,6 @@
  * heap: a huge request head or body chunk, read by whichever thread, gives
  * its memory back to the system when it is released, instead of staying
  * in that thread's malloc arena. */
-#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
