@@ -54,7 +54,7 @@ static int read_stream(ffcgi_request *req, void *buf, size_t cap, size_t *nread,
     int result = FFC_BODY_MORE;
     while (got < cap) {
         size_t used, copied;
-        result = ffc_parse_body(&c->parser, (unsigned char *)c->in.data + c->pos,
+        result = ffc_parse_body(&c->parser, ffc_conn_unread(c),
                                 ffc_conn_buffered(c), &used, (unsigned char *)buf + got,
                                 cap - got, &copied, &req->limits, &c->replies);
         c->pos += used;
@@ -106,7 +106,7 @@ static int body_at_end(ffcgi_request *req)
         if (p->content_left > 0)
             return 0;
         size_t used, copied;
-        int result = ffc_parse_body(p, (unsigned char *)c->in.data + c->pos,
+        int result = ffc_parse_body(p, ffc_conn_unread(c),
                                     ffc_conn_buffered(c), &used, NULL, 0, &copied,
                                     &req->limits, &c->replies);
         c->pos += used;

@@ -41,8 +41,9 @@ struct ffc_conn {
     struct ffc_conn *prev, *next; /* the idle list, oldest first */
 };
 
-/* Bytes in the buffer not yet used. */
+/* Bytes in the buffer not yet used, and where they start. */
 size_t ffc_conn_buffered(const struct ffc_conn *c);
+const unsigned char *ffc_conn_unread(const struct ffc_conn *c);
 /* Reads what the socket has into `in` (one recv of at least 64 KiB of
  * room, so any whole record fits). wait_ms: 0 returns FFC_FILL_AGAIN when
  * nothing is there; otherwise waits up to wait_ms (-1: for ever), then

@@ -18,6 +18,12 @@ size_t ffc_conn_buffered(const struct ffc_conn *c)
     return c->in.len - c->pos;
 }
 
+const unsigned char *ffc_conn_unread(const struct ffc_conn *c)
+{
+    return c->in.data ? (const unsigned char *)c->in.data + c->pos
+                      : (const unsigned char *)""; /* no buffer yet */
+}
+
 /* Waits for `events` on fd: 0, or FFCGI_ETIMEDOUT / FFCGI_EIO. */
 static int wait_for(int fd, short events, int wait_ms, const char *what)
 {

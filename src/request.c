@@ -107,7 +107,7 @@ static enum head_state read_head(ffcgi_request *req, struct ffc_conn *c, int wai
     for (;;) {
         size_t used;
         ffc_env_table_clear(&req->env);
-        int rc = ffc_parse_head(&c->parser, (unsigned char *)c->in.data + c->pos,
+        int rc = ffc_parse_head(&c->parser, ffc_conn_unread(c),
                                 ffc_conn_buffered(c), &used, &req->limits, &c->replies,
                                 &req->env);
         c->pos += used;
@@ -127,7 +127,6 @@ static enum head_state read_head(ffcgi_request *req, struct ffc_conn *c, int wai
 
 static int accept_fastcgi(ffcgi_request *req)
 {
-    ffc_limits_read(&req->srv->limits, &req->limits);
     struct ffc_conn *c = req->next_conn;
     req->next_conn = NULL;
     int draining = 0;
@@ -137,6 +136,8 @@ static int accept_fastcgi(ffcgi_request *req)
             if (rc < 0)
                 return rc;
         }
+        /* limits changed while this thread waited apply to this request */
+        ffc_limits_read(&req->srv->limits, &req->limits);
         enum head_state state = read_head(req, c, draining ? req->limits.idle_ms : 0);
         if (state == HEAD_READY) {
             c->served = 1;

@@ -2,7 +2,11 @@
  * addresses and prefixes; a peer not on the list is closed without an
  * answer and the refusal is counted with its address; bad entries are
  * refused and keep the old list; unix sockets are not affected; a TCP
- * listener starts with libfcgi's FCGI_WEB_SERVER_ADDRS. */
+ * listener starts with libfcgi's FCGI_WEB_SERVER_ADDRS; the list can be
+ * replaced while 4 threads accept (the sanitizer run of this test catches
+ * a thread reading a list freed under it, or the limits torn). */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -119,6 +123,42 @@ static void from_environment(void)
     CHECK(unsetenv("FCGI_WEB_SERVER_ADDRS") == 0);
 }
 
+struct churn {
+    ffcgi_server *srv;
+    atomic_int stop;
+};
+
+/* Replaces the allow-list and a limit over and over. */
+static void *churn_settings(void *p)
+{
+    struct churn *c = p;
+    for (int i = 0; !atomic_load(&c->stop); i++) {
+        CHECK_OK(ffcgi_server_allow(c->srv, i % 2 ? "127.0.0.1" : "10.0.0.0/8, 127.0.0.0/8, ::1"));
+        CHECK_OK(ffcgi_server_set_limit(c->srv, FFCGI_LIMIT_PARAMS, 100 + i % 2));
+    }
+    return NULL;
+}
+
+static void changed_while_serving(void)
+{
+    struct harness_app app;
+    ffcgi_server *srv;
+    CHECK_OK(ffcgi_server_open(&srv, "127.0.0.1:0", 0, -1));
+    char address[64];
+    snprintf(address, sizeof address, "127.0.0.1:%d", port_of(srv));
+    memset(&app, 0, sizeof app);
+    harness_start_on(&app, srv, address, hello, NULL, 4);
+    struct churn c = {.srv = app.srv};
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, churn_settings, &c) == 0);
+    for (int i = 0; i < 300; i++)
+        served(&app); /* every list admits 127.0.0.1 */
+    atomic_store(&c.stop, 1);
+    CHECK(pthread_join(thread, NULL) == 0);
+    CHECK_INT(ffcgi_server_refusals(app.srv, NULL, 0), 0);
+    harness_stop(&app);
+}
+
 int main(void)
 {
     CHECK_INT(ffcgi_server_allow(NULL, "::1"), FFCGI_EINVAL);
@@ -127,6 +167,7 @@ int main(void)
     ipv6();
     unix_sockets_unaffected();
     from_environment();
+    changed_while_serving();
     puts("ok");
     return 0;
 }

@@ -2,7 +2,8 @@
  * agrees: 1000 params, names and values over 127 bytes (4-byte lengths),
  * short ones forced into 4-byte lengths, params split across records of
  * 7 bytes (in the middle of name-value pairs), UTF-8 and binary bytes,
- * empty values; plus the role, request id and keep-conn flag. */
+ * empty values, a name with '=' in it (taken whole, not split at the '=');
+ * plus the role, request id and keep-conn flag. */
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,12 @@ static void list_params(ffcgi_request *req, void *ctx)
         CHECK_OK(ffcgi_print(req, "\n"));
     }
     CHECK_INT(offset, packed_len);
+    const char *exact = ffcgi_env_get(req, "NAME=WITH=EQUALS");
+    if (exact) { /* the name is taken whole, '=' and all */
+        CHECK_OK(ffcgi_print(req, "exact name: "));
+        CHECK_OK(ffcgi_print(req, exact));
+        CHECK_OK(ffcgi_print(req, "\n"));
+    }
     const char *name = "x", *value = "x";
     CHECK_INT(ffcgi_env_at(req, count, &name, &value), FFCGI_ERANGE);
     CHECK(name == NULL && value == NULL);
@@ -85,6 +92,7 @@ static void long_and_odd_params(struct harness_app *app)
         fcc_str_param("BINARY", "\x01\x02\x7F\x80\xFF"),
         fcc_str_param("EMPTY", ""),
         fcc_str_param("WITH_EQUALS", "a=b=c"),
+        fcc_str_param("NAME=WITH=EQUALS", "value"),
     };
     params[2].flags = FCC_NV_LONG_NAME | FCC_NV_LONG_VALUE;
     fcc_request r = {.id = 7, .role = FCC_RESPONDER, .params = params,
@@ -92,7 +100,7 @@ static void long_and_odd_params(struct harness_app *app)
     char *text = ask_text(app, &r);
     char expect[400];
     snprintf(expect, sizeof expect, "\n%s=short\n", long_name);
-    CHECK_CONTAINS(text, "count=8 role=1 id=7 keep=0\n");
+    CHECK_CONTAINS(text, "count=9 role=1 id=7 keep=0\n");
     CHECK_CONTAINS(text, expect);
     CHECK(strstr(text, long_value) != NULL);
     CHECK_CONTAINS(text, "\nFORCED=four-byte lengths\n");
@@ -100,6 +108,7 @@ static void long_and_odd_params(struct harness_app *app)
     CHECK_CONTAINS(text, "\nBINARY=\x01\x02\x7F\x80\xFF\n");
     CHECK_CONTAINS(text, "\nEMPTY=\n");
     CHECK_CONTAINS(text, "\nWITH_EQUALS=a=b=c\n");
+    CHECK_CONTAINS(text, "\nexact name: value\n");
     free(text);
 }
 

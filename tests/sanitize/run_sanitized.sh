@@ -1,7 +1,7 @@
 #!/bin/sh
 # run_sanitized.sh SOURCE_DIR BUILD_DIR build
 # run_sanitized.sh SOURCE_DIR BUILD_DIR test MAIN_BUILD_DIR PYTHON
-# run_sanitized.sh SOURCE_DIR BUILD_DIR fuzz SECONDS
+# run_sanitized.sh SOURCE_DIR BUILD_DIR fuzz TARGET SECONDS
 #   build: configures and builds the project with clang, AddressSanitizer,
 #          UndefinedBehaviorSanitizer and libFuzzer (FFCGI_FUZZ) in BUILD_DIR;
 #   test:  runs the C tests and the libfcgi-defect cases in that build, then
@@ -10,7 +10,7 @@
 #          leak detection on). The memory-growth checks of c_faults are off
 #          (ASan's quarantine grows the heap) and the 1,000,000-request soak
 #          is left to the main build;
-#   fuzz:  runs fuzz_connection for SECONDS on a copy of the seed corpus.
+#   fuzz:  runs TARGET (fuzz_connection, fuzz_parser) for SECONDS on a copy of the seed corpus.
 set -eu
 src=$1 build=$2 what=$3
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0
@@ -28,13 +28,14 @@ test)
         --client-lib "$main/tests/conformance/libconformance_client.so" --python "$python" \
         --language c --transport unix --threads 4 --deadline 400 ;;
 fuzz)
-    seconds=$4
+    target=$4
+    seconds=$5
     corpus=$(mktemp -d /tmp/ffcgi-fuzz-XXXXXX)
     trap 'rm -rf "$corpus"' EXIT
     cp "$src"/tests/fuzz/corpus/* "$corpus"/
-    "$build"/tests/fuzz/fuzz_connection -max_total_time="$seconds" -max_len=65536 \
+    "$build/tests/fuzz/$target" -max_total_time="$seconds" -max_len=65536 \
         -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" ;;
 *)
-    echo "usage: $0 SOURCE_DIR BUILD_DIR build | test MAIN_BUILD_DIR PYTHON | fuzz SECONDS" >&2
+    echo "usage: $0 SOURCE_DIR BUILD_DIR build | test MAIN_BUILD_DIR PYTHON | fuzz TARGET SECONDS" >&2
     exit 2 ;;
 esac
