@@ -9,7 +9,8 @@
 
 #define MAX_THREADS 256
 
-static ffcgi_server *serving; /* read by the signal handler */
+static ffcgi_server *serving;         /* read by the signal handler */
+static volatile sig_atomic_t stop_asked; /* a stop signal came before serving was set */
 
 struct worker {
     pthread_t thread;
@@ -20,7 +21,8 @@ struct worker {
 static void stop_serving(int signo)
 {
     (void)signo;
-    ffcgi_server_shutdown(serving); /* async-signal-safe */
+    stop_asked = 1;
+    ffcgi_server_shutdown(serving); /* async-signal-safe; NULL is ignored */
 }
 
 static void *work(void *arg)
@@ -72,7 +74,7 @@ static void catch_stop_signals(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = stop_serving;
-    sa.sa_flags = SA_RESTART; /* libfcgi does not retry reads and writes after EINTR */
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -84,13 +86,18 @@ int example_serve(int argc, char **argv, example_handler *handle)
     int threads = 1;
     if (parse_args(argc, argv, &address, &threads) != 0)
         return usage(argv[0]);
-    int rc = address ? ffcgi_server_open(&serving, address, 0, -1)
-                     : ffcgi_server_inherit(&serving);
+    /* Caught from the start: a supervisor may stop a worker that is still
+     * starting, and that is a graceful stop too. */
+    catch_stop_signals();
+    ffcgi_server *srv;
+    int rc = address ? ffcgi_server_open(&srv, address, 0, -1) : ffcgi_server_inherit(&srv);
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", argv[0], ffcgi_last_error());
         return 1;
     }
-    catch_stop_signals();
+    serving = srv;
+    if (stop_asked)
+        ffcgi_server_shutdown(serving);
     struct worker workers[MAX_THREADS];
     int started = 0;
     for (; started < threads; started++) {

@@ -25,14 +25,22 @@ static const int guarded_signals[] = {SIGPIPE, SIGUSR1, SIGTERM, SIGHUP, SIGINT}
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int started_as_fastcgi;
 
+/* The signals are blocked meanwhile, so one that arrives then is
+ * delivered to the host's handler afterwards, not to libfcgi's. */
 static void ask_once(void)
 {
+    sigset_t guarded, old;
+    sigemptyset(&guarded);
+    for (size_t i = 0; i < GUARDED_COUNT; i++)
+        sigaddset(&guarded, guarded_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &guarded, &old);
     struct sigaction saved[GUARDED_COUNT];
     for (size_t i = 0; i < GUARDED_COUNT; i++)
         sigaction(guarded_signals[i], NULL, &saved[i]);
     started_as_fastcgi = !FCGX_IsCGI();
     for (size_t i = 0; i < GUARDED_COUNT; i++)
         sigaction(guarded_signals[i], &saved[i], NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 int ffc_libfcgi_started_as_fastcgi(void)
