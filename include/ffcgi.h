@@ -1,10 +1,12 @@
 /*
  * ffcgi.h — the whole public ABI of libffcgi, a FastCGI application library.
  *
- * libffcgi wraps the system libfcgi (the FastCGI Developer's Kit) behind
- * opaque handles and plain C types, so that runtimes with a foreign function
- * interface (Python cffi, Raku NativeCall) can use it without knowing any
- * libfcgi structure.
+ * libffcgi serves the FastCGI protocol behind opaque handles and plain C
+ * types, so that runtimes with a foreign function interface (Python cffi,
+ * Raku NativeCall) can use it without knowing any structure. It builds on
+ * the system libfcgi (the FastCGI Developer's Kit) where that is sound and
+ * reads, checks and frames the protocol itself (README.md, "What libfcgi
+ * does and what libffcgi does").
  *
  * Conventions (see README.md, "Conventions"):
  *  - Fallible calls return int: 0 on success or a negative FFCGI_E* code.
@@ -19,7 +21,8 @@
  * of threads; a request handle belongs to one thread at a time.
  *
  * Signals (see README.md, "Signal policy"): the library installs no signal
- * handler; SIGPIPE from a vanished peer is absorbed in the calling thread.
+ * handler; a vanished peer never raises SIGPIPE (FastCGI connections are
+ * written with MSG_NOSIGNAL; CGI output absorbs it in the calling thread).
  */
 #ifndef FFCGI_H
 #define FFCGI_H
@@ -169,10 +172,12 @@ FFCGI_API int ffcgi_server_is_cgi(const ffcgi_server *srv);
  * which is also FFCGI_EINVAL), FFCGI_EINVAL for NULL. */
 FFCGI_API int ffcgi_server_fd(const ffcgi_server *srv);
 
-/* ffcgi_server_shutdown(): stops handing out requests. Every accept blocked
- * on this server (waiting for a connection or for the next request on a
- * kept-open connection) returns FFCGI_ESHUTDOWN promptly, and so does every
- * later one. Requests already accepted can still be completed and finished.
+/* ffcgi_server_shutdown(): stops handing out requests. No new connection
+ * is accepted; kept-open connections waiting between requests are closed;
+ * connections on which nothing was served yet get their first request
+ * served if it arrives within 5 s (or the idle limit, if shorter). Then
+ * every accept blocked on this server returns FFCGI_ESHUTDOWN, and so does
+ * every later one. Requests already accepted can still be completed.
  * Safe from any thread and from a signal handler (async-signal-safe).
  * Idempotent; NULL is ignored. */
 FFCGI_API void ffcgi_server_shutdown(ffcgi_server *srv);
@@ -183,8 +188,12 @@ FFCGI_API void ffcgi_server_shutdown(ffcgi_server *srv);
  * library answers it with "Status: 431" and goes on. A body over its limit
  * makes ffcgi_read() return FFCGI_ELIMIT (the app can still answer, e.g.
  * 413); a stalled connection makes it return FFCGI_ETIMEDOUT, and an idle
- * kept-open connection is closed. Set limits before the first accept; they
- * are read, not locked, by accepting threads. Errors: FFCGI_EINVAL. */
+ * kept-open connection is closed. At FFCGI_LIMIT_CONNECTIONS, a new
+ * connection makes the longest-idle kept connection close; if every held
+ * connection is mid-request, new ones wait in the listen backlog until one
+ * closes. Safe while other threads accept: each limit is an atomic, read
+ * when a request begins (the connection limit: at each new connection).
+ * Errors: FFCGI_EINVAL (also for FFCGI_LIMIT_CONNECTIONS 0). */
 FFCGI_API int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value);
 
 /* ffcgi_server_limit(): the current value of an FFCGI_LIMIT_* limit, or
@@ -199,8 +208,10 @@ FFCGI_API int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit);
  * unix-socket peers are not affected (use the socket's mode). Replaces the
  * previous list. A TCP server starts with the list in the environment
  * variable FCGI_WEB_SERVER_ADDRS if set, as libfcgi does (libfcgi checks
- * IPv4 only). Set it before the first accept. Errors: FFCGI_EINVAL (an
- * entry is not an address; the previous list stays), FFCGI_ENOMEM. */
+ * IPv4 only). Safe while other threads accept (the list is swapped under a
+ * lock; connections accepted from then on are checked against the new
+ * one). Errors: FFCGI_EINVAL (an entry is not an address; the previous
+ * list stays), FFCGI_ENOMEM. */
 FFCGI_API int ffcgi_server_allow(ffcgi_server *srv, const char *addresses);
 
 /* ffcgi_server_refusals(): how many connections the allow-list refused so
@@ -222,8 +233,12 @@ FFCGI_API int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);
 
 /* ffcgi_accept(): finishes the current request (as ffcgi_finish()) and
  * waits for the next one. Many threads may accept on one server at once,
- * each with its own handle. Connections that close or send a malformed
- * request before it begins are dropped and waiting continues.
+ * each with its own handle: they wait together on every connection the
+ * server holds, and a connection that is idle or has sent only part of a
+ * request holds no thread. A request is returned once its head (begin
+ * record and all params) has arrived and passed the checks. Connections
+ * that close or send a malformed request before it begins are dropped and
+ * waiting continues.
  * Returns 0 with a new current request; FFCGI_ESHUTDOWN when there are no
  * more requests (after ffcgi_server_shutdown(), or after the one request of
  * a CGI server); FFCGI_ESOCKET if accept() fails for good; FFCGI_EINVAL. */
@@ -257,15 +272,16 @@ FFCGI_API int ffcgi_request_keep_conn(const ffcgi_request *req);
 /* ---- env (CGI params) ---------------------------------------------------
  * Returned strings are borrowed from the request and stay valid until the
  * next ffcgi_accept(), ffcgi_finish() or ffcgi_request_free() on it.
- * FastCGI params are C strings: a value cannot hold a NUL byte. libfcgi
- * stores "NAME=VALUE"; a name is taken up to its first '='. */
+ * FastCGI params are C strings: a name or value ends at its first NUL
+ * byte, as libfcgi gives them. A name is taken whole, '=' included. */
 
 /* ffcgi_env_get(): the value of param `name`, or NULL if it was not sent
  * (or there is no current request, or an argument is NULL). */
 FFCGI_API const char *ffcgi_env_get(ffcgi_request *req, const char *name);
 
-/* ffcgi_env_count(): the number of params of the current request (libfcgi
- * adds FCGI_ROLE); 0 without a current request. */
+/* ffcgi_env_count(): the number of params of the current request (the
+ * first is FCGI_ROLE, added as libfcgi adds it); 0 without a current
+ * request. */
 FFCGI_API size_t ffcgi_env_count(ffcgi_request *req);
 
 /* ffcgi_env_at(): the name and value of param `index` (0-based, in the

@@ -26,6 +26,9 @@
 #define LISTENER_TAG UINT64_MAX
 #define WAKE_TAG (UINT64_MAX - 1)
 #define RESOURCE_PAUSE_MS 50
+/* After a shutdown, connections on which nothing was served yet get this
+ * long in all (or the idle limit, if shorter) to send their first request. */
+#define DRAIN_MS 5000
 
 struct ffc_loop {
     int epfd;
@@ -36,6 +39,7 @@ struct ffc_loop {
     uint32_t nfree;
     size_t held;               /* open connections, idle or owned */
     int listener_paused;       /* at the connection limit: not re-armed */
+    int64_t drain_deadline_ms; /* after a shutdown: when draining ends; 0 before */
     struct ffc_conn *idle_head, *idle_tail;
 };
 
@@ -318,15 +322,23 @@ static int claim(struct ffc_loop *loop, uint64_t tag, struct ffc_conn **out)
     return taken;
 }
 
-/* After shutdown: a connection on which nothing was served yet, or NULL
- * once none is left (the others are closed then). Under the lock. */
-static struct ffc_conn *drain_next(struct ffcgi_server *srv)
+/* After shutdown: a connection on which nothing was served yet, and how
+ * long its first request may still take (*wait_ms); or NULL once none is
+ * left or the drain time is over (the others are closed then). Under the
+ * lock. */
+static struct ffc_conn *drain_next(struct ffcgi_server *srv, int *wait_ms)
 {
     struct ffc_loop *loop = srv->loop;
-    for (struct ffc_conn *c = loop->idle_head; c; c = c->next) {
+    int64_t now = now_ms();
+    if (loop->drain_deadline_ms == 0) {
+        int idle_ms = atomic_load_explicit(&srv->limits.idle_ms, memory_order_relaxed);
+        loop->drain_deadline_ms = now + (idle_ms > 0 && idle_ms < DRAIN_MS ? idle_ms : DRAIN_MS);
+    }
+    for (struct ffc_conn *c = loop->idle_head; c && now < loop->drain_deadline_ms; c = c->next) {
         if (!c->served) {
             unlink_idle(loop, c);
             c->owned = 1;
+            *wait_ms = (int)(loop->drain_deadline_ms - now);
             return c;
         }
     }
@@ -338,21 +350,20 @@ static struct ffc_conn *drain_next(struct ffcgi_server *srv)
     return NULL;
 }
 
-int ffc_loop_take(struct ffcgi_server *srv, struct ffc_conn **out, int *draining)
+int ffc_loop_take(struct ffcgi_server *srv, struct ffc_conn **out, int *wait_ms)
 {
     struct ffc_loop *loop = srv->loop;
-    *draining = 0;
+    *wait_ms = 0;
     for (;;) {
         int rearm = 0;
         pthread_mutex_lock(&loop->lock);
         int timeout = expire_idle(srv, &rearm);
         if (atomic_load(&srv->shutting_down)) {
-            struct ffc_conn *c = drain_next(srv);
+            struct ffc_conn *c = drain_next(srv, wait_ms);
             pthread_mutex_unlock(&loop->lock);
             if (!c)
                 return FFCGI_ESHUTDOWN;
             *out = c;
-            *draining = 1;
             return 0;
         }
         pthread_mutex_unlock(&loop->lock);
@@ -424,13 +435,4 @@ void ffc_loop_close(struct ffcgi_server *srv, struct ffc_conn *c)
     pthread_mutex_unlock(&loop->lock);
     if (rearm)
         rearm_listener(srv);
-}
-
-size_t ffc_loop_held(struct ffcgi_server *srv)
-{
-    struct ffc_loop *loop = srv->loop;
-    pthread_mutex_lock(&loop->lock);
-    size_t held = loop->held;
-    pthread_mutex_unlock(&loop->lock);
-    return held;
 }

@@ -26,12 +26,14 @@ int ffc_loop_open(struct ffcgi_server *srv);
 void ffc_loop_free(struct ffc_loop *loop);
 
 /* Waits until the calling thread owns a connection with input to read: a
- * new one, or one whose socket became readable. Closes connections idle
- * past the idle limit on the way. After ffcgi_server_shutdown() it hands
- * out only connections on which no request was served yet (*draining is
- * then 1: read them with waits), then returns FFCGI_ESHUTDOWN. Other
- * errors: FFCGI_ESOCKET (epoll or accept failed for good). */
-int ffc_loop_take(struct ffcgi_server *srv, struct ffc_conn **out, int *draining);
+ * new one, or one whose socket became readable (*wait_ms is 0: read what
+ * is there). Closes connections idle past the idle limit on the way. After
+ * ffcgi_server_shutdown() it hands out only connections on which no
+ * request was served yet, for at most 5 s in all (or the idle limit), with
+ * *wait_ms the time their first request may still take; then it closes
+ * the rest and returns FFCGI_ESHUTDOWN. Other errors: FFCGI_ESOCKET (epoll
+ * or accept failed for good). */
+int ffc_loop_take(struct ffcgi_server *srv, struct ffc_conn **out, int *wait_ms);
 /* Gives a connection whose socket had nothing more to read back to the
  * loop. Returns 0, 1 if input may have arrived meanwhile (the connection
  * is still the caller's: read it again), or FFCGI_ESOCKET (close it). */
@@ -41,7 +43,5 @@ int ffc_loop_release(struct ffcgi_server *srv, struct ffc_conn *c);
 void ffc_loop_quiet(struct ffcgi_server *srv, struct ffc_conn *c);
 /* Closes an owned connection and frees its slot. */
 void ffc_loop_close(struct ffcgi_server *srv, struct ffc_conn *c);
-/* Connections held now (idle and owned). */
-size_t ffc_loop_held(struct ffcgi_server *srv);
 
 #endif

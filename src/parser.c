@@ -277,11 +277,6 @@ static int stream_ended(const struct ffc_parser *p)
     return p->stream == FFC_STDIN ? p->stdin_ended : p->data_ended;
 }
 
-int ffc_parser_stream_over(const struct ffc_parser *p)
-{
-    return stream_ended(p) || (p->failure && p->failure != FFCGI_ELIMIT);
-}
-
 void ffc_parser_start_data(struct ffc_parser *p)
 {
     p->stream = FFC_DATA;

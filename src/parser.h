@@ -73,8 +73,6 @@ int ffc_parse_body(struct ffc_parser *p, const unsigned char *in, size_t len, si
                    unsigned char *out, size_t cap, size_t *copied,
                    const struct ffc_limit_values *limits, struct ffc_buf *replies);
 
-/* 1 if the current stream has ended (normally or not). */
-int ffc_parser_stream_over(const struct ffc_parser *p);
 /* Switches a FILTER request to FCGI_DATA (after FCGI_STDIN's end). */
 void ffc_parser_start_data(struct ffc_parser *p);
 /* The app is done with the request: AT_BEGIN if all of it was read, else

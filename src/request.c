@@ -129,16 +129,16 @@ static int accept_fastcgi(ffcgi_request *req)
 {
     struct ffc_conn *c = req->next_conn;
     req->next_conn = NULL;
-    int draining = 0;
+    int wait_ms = 0; /* after a shutdown: how long a first request may take */
     for (;;) {
         if (!c) {
-            int rc = ffc_loop_take(req->srv, &c, &draining);
+            int rc = ffc_loop_take(req->srv, &c, &wait_ms);
             if (rc < 0)
                 return rc;
         }
         /* limits changed while this thread waited apply to this request */
         ffc_limits_read(&req->srv->limits, &req->limits);
-        enum head_state state = read_head(req, c, draining ? req->limits.idle_ms : 0);
+        enum head_state state = read_head(req, c, wait_ms);
         if (state == HEAD_READY) {
             c->served = 1;
             req->conn = c;

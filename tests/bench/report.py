@@ -319,6 +319,49 @@ unset multiplot
         return done.returncode == 0
 
 
+def connection_goal_rows(f: Figures) -> List[List[str]]:
+    """The goals of issue 11 (the connection layer)."""
+    def judge(ok: Optional[bool]) -> str:
+        return "–" if ok is None else ("**met**" if ok else "**not met**")
+
+    rows = []
+    for mode, what, limit in (("keep1", "kept connection (c=1)", 1.05),
+                              ("new1", "new connections (c=1)", 1.00)):
+        x = f.ratio("cpu", "c1", mode, "server_cpu_us")
+        rows.append([f"C hello CPU per request, {what}", f"≤ {limit:.2f}× raw", fmt(x, 2, "×"),
+                     judge(None if x is None else x <= limit)])
+    c2_8 = f.ratio("concurrency", "c2", "new8", "rps")
+    rows.append(["C hello, 2 threads, c=8 new-conn, unpinned", "≥ 1.5× raw's req/s",
+                 fmt(c2_8, 2, "×"), judge(None if c2_8 is None else c2_8 >= 1.5)])
+    held = f.r.get("held", {})
+    if held:
+        c4, raw = held.get("c4", {}), held.get("raw", {})
+        rows.append([f"{HELD_TEXT}, C hello with 4 threads", "every request answered",
+                     f"{fmt(c4.get('rps'), 0)} req/s, {int(c4.get('errors', 0))} errors; raw libfcgi: "
+                     f"{fmt(raw.get('rps'), 0)} req/s, {int(raw.get('errors', 0))} timeouts",
+                     judge(c4.get("errors") == 0 and c4.get("requests", 0) > 0)])
+    flat = f.r.get("flat")
+    if flat:
+        growth = flat["rss_kb"] - flat["warmup_rss_kb"]
+        rows.append([f"RSS flat over {int(flat['requests']):,} requests (C hello)",
+                     "grows < 1 MiB after the warm-up",
+                     f"{flat['warmup_rss_kb'] / 1024:.1f} → {flat['rss_kb'] / 1024:.1f} MiB "
+                     f"({growth:+.0f} KiB)", judge(growth < 1024)])
+    return rows
+
+
+HELD_TEXT = "256 kept connections at once"
+
+
+def held_table(held: Dict) -> str:
+    if not held:
+        return "(not measured)\n"
+    names = {"c4": "ffcgi C hello, 4 threads", "raw": "raw libfcgi, 1 thread"}
+    out = [[names.get(k, k), fmt(r.get("rps"), 0), fmt(r.get("server_cpu_us"), 2),
+            str(int(r.get("requests", 0))), str(int(r.get("errors", 0)))] for k, r in held.items()]
+    return table(["server", "req/s", "CPU µs/req", "responses", "errors"], out)
+
+
 def write(results: Dict, rows, modes, out_dir: str) -> None:
     f = Figures(results)
     m = results["machine"]
@@ -351,6 +394,9 @@ complete); every run here had zero errors.
 ## The goals of issue 7
 
 {table(['goal', 'target', 'measured', ''], goal_rows(f))}
+## The goals of issue 11 (the connection layer)
+
+{table(['goal', 'target', 'measured', ''], connection_goal_rows(f))}
 ## Hello apps: CPU per request and throughput
 
 {main_table(f, rows, modes)}
@@ -379,6 +425,13 @@ The app's CPU only (nginx and wrk not counted), per request wrk completed.
 
 {memory_table(results.get('memory', {}), rows)}
 RSS adds every process of the server (PHP-FPM's master and children share pages: PSS divides them).
+
+### Many kept connections at once ({HELD_TEXT}, keep-conn, unpinned)
+
+{held_table(results.get('held', {}))}
+Raw libfcgi serves one connection at a time, until the web server closes it: with 256 kept
+connections it answers the first and the others wait; their requests time out (2 s) and are
+counted as errors. ffcgi holds every connection in its epoll set and serves whichever has a request.
 
 ### Threads and workers (c=8 new-conn, unpinned, req/s and × the 1-thread figure)
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -137,4 +138,24 @@ long process_rss_kib(pid_t pid)
     CHECK(f && fscanf(f, "%ld %ld", &size, &resident) == 2);
     fclose(f);
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+int process_tagged_request(int fd, const char *tag, int keep, int timeout_ms)
+{
+    char query[64], expect[96];
+    snprintf(query, sizeof query, "tag=%s", tag);
+    snprintf(expect, sizeof expect, "\nquery=tag%%3D%s\n", tag);
+    fcc_param p = fcc_str_param("QUERY_STRING", query);
+    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .params = &p, .n_params = 1,
+                     .keep_conn = keep, .stdin_data = tag, .stdin_len = strlen(tag)};
+    fcc_response resp;
+    fcc_response_init(&resp);
+    int rc = fcc_roundtrip(fd, &r, &resp, timeout_ms);
+    if (rc != 0)
+        fprintf(stderr, "request %s: no answer within %d ms: %s\n", tag, timeout_ms, fcc_error());
+    else if (!memmem(resp.out.data, resp.out.len, expect, strlen(expect)))
+        fprintf(stderr, "request %s: an answer without \"%s\"\n", tag, expect);
+    int ok = rc == 0 && memmem(resp.out.data, resp.out.len, expect, strlen(expect));
+    fcc_response_free(&resp);
+    return ok ? 0 : -1;
 }

@@ -32,4 +32,9 @@ int process_stop(pid_t pid);
 /* Waits (bounded) for the child to exit; returns its exit status or -1. */
 int process_wait(pid_t pid);
 
+/* One request to an echo app on fd (QUERY_STRING "tag=TAG", body TAG)
+ * whose answer must echo that very query, within timeout_ms. Returns 0, or
+ * -1 after printing why to stderr. */
+int process_tagged_request(int fd, const char *tag, int keep, int timeout_ms);
+
 #endif

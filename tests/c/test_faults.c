@@ -188,8 +188,10 @@ static void params_over_limit(void)
     recovered("5 requests over the limit");
 }
 
-/* A second echo that may hold only two connections at a time: the rest
- * wait (the library pauses accepting) and are served once fds free up. */
+/* A second echo with room for one connection (8 descriptors: stdio, the
+ * listener, the wake pipe, the epoll set, one connection): an idle kept
+ * connection makes way for a new one, and the rest wait (the library
+ * pauses accepting) and are served once the descriptor is free. */
 static void descriptors_exhausted(char *echo, const char *dir)
 {
     char sock[96];

@@ -31,23 +31,8 @@ static char address[96];
 /* One request whose answer must carry its own tag, within ANSWER_MS. */
 static void expect_answer(int fd, const char *tag, int keep)
 {
-    char query[64], expect[96];
-    snprintf(query, sizeof query, "tag=%s", tag);
-    snprintf(expect, sizeof expect, "\nquery=tag%%3D%s\n", tag);
-    fcc_param p = fcc_str_param("QUERY_STRING", query);
-    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .params = &p, .n_params = 1,
-                     .keep_conn = keep};
-    fcc_response resp;
-    fcc_response_init(&resp);
-    if (fcc_roundtrip(fd, &r, &resp, ANSWER_MS) != 0) {
-        fprintf(stderr, "request %s: no answer within %d ms: %s\n", tag, ANSWER_MS, fcc_error());
+    if (process_tagged_request(fd, tag, keep, ANSWER_MS) != 0)
         exit(1);
-    }
-    if (!memmem(resp.out.data, resp.out.len, expect, strlen(expect))) {
-        fprintf(stderr, "request %s: an answer without \"%s\"\n", tag, expect);
-        exit(1);
-    }
-    fcc_response_free(&resp);
 }
 
 static void ordinary_requests(const char *what)

@@ -31,22 +31,10 @@ static atomic_int errors;
 /* One request on fd whose answer must carry its own tag. Returns 0/-1. */
 static int tagged_request(int fd, const char *tag, int keep)
 {
-    char query[64], expect[96];
-    snprintf(query, sizeof query, "tag=%s", tag);
-    snprintf(expect, sizeof expect, "\nquery=tag%%3D%s\n", tag);
-    fcc_param p = fcc_str_param("QUERY_STRING", query);
-    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .params = &p, .n_params = 1,
-                     .keep_conn = keep, .stdin_data = tag, .stdin_len = strlen(tag)};
-    fcc_response resp;
-    fcc_response_init(&resp);
-    int ok = fcc_roundtrip(fd, &r, &resp, 30000) == 0 &&
-             memmem(resp.out.data, resp.out.len, expect, strlen(expect)) != NULL;
-    fcc_response_free(&resp);
-    if (!ok) {
-        fprintf(stderr, "request %s failed or got another answer\n", tag);
+    int rc = process_tagged_request(fd, tag, keep, 30000);
+    if (rc != 0)
         atomic_fetch_add(&errors, 1);
-    }
-    return ok ? 0 : -1;
+    return rc;
 }
 
 struct client {
