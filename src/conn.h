@@ -8,6 +8,7 @@
 #ifndef FFCGI_CONN_H
 #define FFCGI_CONN_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -30,6 +31,10 @@ struct ffc_conn {
     int served;               /* a request of this connection reached an app */
     int output_failed;        /* a write failed: the connection is unusable */
     int maybe_more;           /* the last read filled the room: the socket may hold more */
+    int drained;              /* read to empty since the loop handed it out: any
+                               * later input will be reported (owner only) */
+    atomic_int hung_up;       /* the web server closed its side: an end that a
+                               * short read does not show, so read to EOF */
     int registered;           /* in the loop's epoll set (owner only) */
     int armed;                /* ... reporting input (owner only) */
     /* the loop's (loop.c), under its lock */

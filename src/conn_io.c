@@ -52,6 +52,7 @@ int ffc_conn_fill(struct ffc_conn *c, int wait_ms)
         ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
         if (n > 0) {
             c->maybe_more = (size_t)n == c->in.cap - c->in.len;
+            c->drained = !c->maybe_more;
             c->in.len += (size_t)n;
             return FFC_FILL_OK;
         }
@@ -60,6 +61,7 @@ int ffc_conn_fill(struct ffc_conn *c, int wait_ms)
         if (errno == EINTR)
             continue;
         c->maybe_more = 0;
+        c->drained = 1;
         if (wait_ms == 0)
             return FFC_FILL_AGAIN;
         if ((rc = wait_for(c->fd, POLLIN, wait_ms, "no data from the web server")) < 0)

@@ -171,7 +171,8 @@ static struct ffc_conn *new_conn(struct ffc_loop *loop, int fd)
     }
     c->fd = fd;
     c->pos = 0;
-    c->served = c->output_failed = c->maybe_more = 0;
+    c->served = c->output_failed = c->maybe_more = c->drained = 0;
+    atomic_store_explicit(&c->hung_up, 0, memory_order_relaxed);
     c->registered = c->armed = 0;
     c->owned = 1;
     c->pending = 0;
@@ -301,19 +302,25 @@ static int accept_one(struct ffcgi_server *srv, struct ffc_conn **out)
     return 1;
 }
 
-/* The event of connection `tag`: 1 with *out if the caller now owns it. */
-static int claim(struct ffc_loop *loop, uint64_t tag, struct ffc_conn **out)
+/* The event of connection `tag`: 1 with *out if the caller now owns it.
+ * An edge-triggered event may stand for input and the web server's close
+ * at once; a short read then empties the socket but does not show the
+ * close, so the close is noted (hung_up) for the reader. */
+static int claim(struct ffc_loop *loop, uint64_t tag, uint32_t events, struct ffc_conn **out)
 {
     uint32_t slot = (uint32_t)tag, generation = (uint32_t)(tag >> 32);
     int taken = 0;
     pthread_mutex_lock(&loop->lock);
     struct ffc_conn *c = slot < loop->nslots ? loop->slots[slot] : NULL;
     if (c && c->generation == generation && c->fd >= 0) {
+        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            atomic_store_explicit(&c->hung_up, 1, memory_order_relaxed);
         if (c->owned) {
             c->pending = 1;
         } else {
             unlink_idle(loop, c);
             c->owned = 1;
+            c->drained = 0; /* the event says there is input */
             taken = 1;
             *out = c;
         }
@@ -383,7 +390,7 @@ int ffc_loop_take(struct ffcgi_server *srv, struct ffc_conn **out, int *wait_ms)
                 return 0;
             continue;
         }
-        if (claim(loop, ev.data.u64, out))
+        if (claim(loop, ev.data.u64, ev.events, out))
             return 0;
     }
 }
@@ -407,8 +414,9 @@ int ffc_loop_release(struct ffcgi_server *srv, struct ffc_conn *c)
     }
     int idle_ms = atomic_load_explicit(&srv->limits.idle_ms, memory_order_relaxed);
     pthread_mutex_lock(&loop->lock);
-    if (c->pending) {
+    if (c->pending) { /* its event went to another thread: read it here */
         c->pending = 0;
+        c->drained = 0;
         pthread_mutex_unlock(&loop->lock);
         return 1;
     }

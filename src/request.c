@@ -117,6 +117,9 @@ static enum head_state read_head(ffcgi_request *req, struct ffc_conn *c, int wai
             return HEAD_READY;
         if (rc != FFC_HEAD_MORE)
             return HEAD_CLOSE;
+        if (wait_ms == 0 && c->drained &&
+            !atomic_load_explicit(&c->hung_up, memory_order_relaxed))
+            return HEAD_WAIT; /* the loop reports what comes next */
         rc = ffc_conn_fill(c, wait_ms);
         if (rc == FFC_FILL_AGAIN)
             return HEAD_WAIT;

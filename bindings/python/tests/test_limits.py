@@ -15,7 +15,8 @@ import fcgi_client as fc
 from support import accept, read_line
 
 DEFAULTS = {ffcgi.LIMIT_PARAM_BYTES: 1 << 20, ffcgi.LIMIT_PARAMS: 10000,
-            ffcgi.LIMIT_BODY_BYTES: 0, ffcgi.LIMIT_IDLE_MS: 60000}
+            ffcgi.LIMIT_BODY_BYTES: 0, ffcgi.LIMIT_IDLE_MS: 60000,
+            ffcgi.LIMIT_CONNECTIONS: 1024}
 
 
 def test_limits_are_set_read_and_checked(address):
@@ -23,7 +24,9 @@ def test_limits_are_set_read_and_checked(address):
         assert {limit: server.limit(limit) for limit in DEFAULTS} == DEFAULTS
         server.set_limit(ffcgi.LIMIT_BODY_BYTES, 5 << 30)
         assert server.limit(ffcgi.LIMIT_BODY_BYTES) == 5 << 30
-        for bad in ((99, 1), (ffcgi.LIMIT_PARAMS, -1)):
+        server.set_limit(ffcgi.LIMIT_CONNECTIONS, 64)
+        assert server.limit(ffcgi.LIMIT_CONNECTIONS) == 64
+        for bad in ((99, 1), (ffcgi.LIMIT_PARAMS, -1), (ffcgi.LIMIT_CONNECTIONS, 0)):
             with pytest.raises(ffcgi.InvalidArgumentError):
                 server.set_limit(*bad)
         with pytest.raises(ffcgi.InvalidArgumentError):

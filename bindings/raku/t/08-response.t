@@ -64,6 +64,11 @@ subtest 'a body over the limit', {
     isa-ok $caught, X::FastCGI::Limit, 'reading past it throws';
     is $r<text>, "Status: 413 Content Too Large\r\n\r\n", 'and the app can still answer';
     throws-like { $limited.limit('no-such') }, X::FastCGI::Invalid, 'an unknown limit';
+    is $limited.limit('connections'), 1024, 'the connection limit, by default';
+    $limited.set-limits(connections => 16);
+    is $limited.limit('connections'), 16, 'the connection limit, set';
+    throws-like { $limited.set-limits(connections => 0) }, X::FastCGI::Invalid,
+        'at least one connection';
     $limited.close;
 }
 
