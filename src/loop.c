@@ -26,11 +26,10 @@
 #define LISTENER_TAG UINT64_MAX
 #define WAKE_TAG (UINT64_MAX - 1)
 #define RESOURCE_PAUSE_MS 50
-/* A waiting thread looks at the set at least this often. A safety net:
- * an event that became ready without waking any of the threads waiting
- * for it (not explained, seen about once in 100 runs of the 4-thread
- * conformance suite under load, as a 60 s stall) is served by the next
- * look, as every look takes what is ready. */
+/* A waiting thread looks at the set at least this often: a safety net,
+ * so that anything a waiting thread holds up (as a socket closed while it
+ * polled it did, before close_conn_locked() removed it from the set first)
+ * waits a second at most. */
 #define MAX_WAIT_MS 1000
 /* After a shutdown, connections on which nothing was served yet get this
  * long in all (or the idle limit, if shorter) to send their first request. */
@@ -188,9 +187,14 @@ static struct ffc_conn *new_conn(struct ffc_loop *loop, int fd)
 }
 
 /* Closes c (not in the idle list) and frees its slot. Returns 1 if the
- * listener was paused and may now be re-armed. */
+ * listener was paused and may now be re-armed. A registered connection
+ * leaves the epoll set first: a thread polling it at that moment would
+ * otherwise hold the last reference, and the socket (and the web server's
+ * EOF) would wait until that thread next returns from epoll_wait. */
 static int close_conn_locked(struct ffc_loop *loop, struct ffc_conn *c, size_t limit)
 {
+    if (c->registered)
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
     free_conn_memory(c);
@@ -431,7 +435,15 @@ int ffc_loop_release(struct ffcgi_server *srv, struct ffc_conn *c)
     c->owned = 0;
     c->deadline_ms = idle_ms < 0 ? INT64_MAX : now_ms() + idle_ms;
     append_idle(loop, c);
+    /* at the connection limit, a connection that can make way lets the
+     * listener accept again (accept_one() makes the way) */
+    int rearm = loop->listener_paused && c->served && c->parser.stage == FFC_AT_BEGIN &&
+                ffc_conn_buffered(c) == 0;
+    if (rearm)
+        loop->listener_paused = 0;
     pthread_mutex_unlock(&loop->lock);
+    if (rearm)
+        rearm_listener(srv);
     return 0;
 }
 

@@ -169,8 +169,9 @@ static void pass_connection_on(ffcgi_request *req, struct ffc_conn *c)
         return;
     }
     if (c->parser.keep) {
-        if (ffc_conn_buffered(c) > 0 || c->maybe_more)
-            req->next_conn = c; /* perhaps the next request, pipelined */
+        if (ffc_conn_buffered(c) > 0 || c->maybe_more ||
+            atomic_load_explicit(&c->hung_up, memory_order_relaxed))
+            req->next_conn = c; /* the next request, pipelined, or the end */
         else
             park(req, c);
         return;
