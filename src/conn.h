@@ -3,7 +3,7 @@
  *
  * Ownership: a connection is held by the loop (loop.c) while it waits for
  * input, and by exactly one thread while that thread reads or serves it;
- * only the owner touches the fields above `loop`. The loop's fields are
+ * only the owner touches the fields above "the loop's". Those are
  * guarded by the loop's lock. */
 #ifndef FFCGI_CONN_H
 #define FFCGI_CONN_H

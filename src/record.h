@@ -1,7 +1,7 @@
 /*
  * record.h — the FastCGI 1.0 wire format (records, name-value pairs), for
- * the connection guard, which reads and answers records itself before
- * libfcgi sees them. Pure functions: no I/O, no allocation.
+ * the parser (parser.c) and the output framing (output.c). Pure functions:
+ * no I/O, no allocation.
  */
 #ifndef FFCGI_RECORD_H
 #define FFCGI_RECORD_H
