@@ -12,7 +12,7 @@ its workers share) and stops every process it started by PID.
                 signals, a bounded wait for its exit
   request()     one FastCGI request through fcgi-client
   RequestLoop   requests in a loop on a thread, counting failures
-  expect_no_failed_requests()  zero failures (see DROPPED for the one waiver)
+  expect_no_failed_requests()  zero failures
   rolling_restart_under_load()  SIGHUP with requests flowing, and its checks
   run()         runs named checks, prints "ok - …"/"FAIL - …" and a summary
 
@@ -23,8 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -252,69 +250,11 @@ class RequestLoop(threading.Thread):
         expect(not self.is_alive(), "request loop did not stop")
 
 
-# A libffcgi defect these tests found (it is not the supervisor's): a worker
-# that gets SIGTERM just after it accepted a connection, before the request's
-# first bytes were read, closes that connection unanswered, because
-# src/guard_replay.c waits for those bytes with a wait that
-# ffcgi_server_shutdown() cuts short. The client sees the connection closed
-# or reset with no byte of answer. Until the library serves such a
-# connection, expect_no_failed_requests() waives failures of exactly that
-# shape, at most one per SIGTERM, and only after library_drops_accepted()
-# has shown the defect in a deterministic probe; once it is fixed, the probe
-# fails and every failure counts again.
-DROPPED = ("no FCGI_END_REQUEST: connection closed", "Connection reset by peer", "Broken pipe")
-
-
-def dropped_unanswered(failure):
-    rc, out, err = failure
-    return rc == 1 and out == "" and any(sign in err for sign in DROPPED)
-
-
-def library_drops_accepted(paths, ws):
-    """The probe: examples/echo alone; a client connects and waits until the
-    app has accepted, the app gets SIGTERM, then the client sends a request.
-    True if the app closed the connection without answering."""
-    sock = ws.path("probe.sock")
-    app = subprocess.Popen([paths.echo, "--socket", sock], stdin=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    client = socket.socket(socket.AF_UNIX)
-    try:
-        wait_until("the probe socket", lambda: os.path.exists(sock))
-        fds = lambda: len(os.listdir("/proc/%d/fd" % app.pid))
-        before = fds()
-        client.settimeout(10)
-        client.connect(sock)
-        wait_until("the probe app to accept", lambda: fds() > before)
-        app.send_signal(signal.SIGTERM)
-        time.sleep(0.2)
-        record = lambda kind, content: struct.pack(">BBHHBx", 1, kind, 1, len(content), 0) + content
-        try:
-            client.sendall(record(1, struct.pack(">HB5x", 1, 0)) + record(4, b"") + record(5, b""))
-            answer = client.recv(65536)
-        except OSError:
-            answer = b""
-        return answer == b""
-    finally:
-        client.close()
-        if app.poll() is None:
-            app.kill()
-        app.wait(timeout=10)
-
-
-def expect_no_failed_requests(paths, ws, loops, sigterms):
-    """No request of `loops` failed — but for the library defect above, at
-    most `sigterms` times (the SIGTERMs workers got while the loops ran)."""
+def expect_no_failed_requests(loops):
+    """No request of `loops` failed."""
     failures = [f for loop in loops for f in loop.failures]
     done = sum(loop.done for loop in loops)
-    if not failures:
-        return
-    if (all(dropped_unanswered(f) for f in failures) and len(failures) <= sigterms
-            and library_drops_accepted(paths, ws)):
-        print("# %d of %d requests dropped unanswered by a worker right after its SIGTERM: the "
-              "known libffcgi defect (harness.py, DROPPED), shown again by the probe; waived"
-              % (len(failures), done))
-        return
-    raise Failure("%d of %d requests failed: %s" % (len(failures), done, failures[:3]))
+    expect(not failures, "%d of %d requests failed: %s" % (len(failures), done, failures[:3]))
 
 
 def rolling_restart_under_load(paths, ws, sup, sock, loops=3, timeout=30.0):
@@ -332,7 +272,7 @@ def rolling_restart_under_load(paths, ws, sup, sock, loops=3, timeout=30.0):
     for loop in running:
         loop.wait_for(10)
         loop.stop()
-    expect_no_failed_requests(paths, ws, running, sigterms=len(old))
+    expect_no_failed_requests(running)
     new = sup.worker_pids()
     expect(sorted(new) == sorted(old), "the same slots: %r -> %r" % (old, new))
     expect(not set(new.values()) & set(old.values()), "every pid replaced: %r -> %r" % (old, new))

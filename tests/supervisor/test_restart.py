@@ -40,7 +40,7 @@ def killed_workers_are_restarted(paths, ws):
         new = sup.wait_log(r"worker %d pid (\d+) started" % slot, count=2)[-1]
         expect(int(new.group(1)) != pid, "slot %d has a new pid" % slot)
     loop.wait_for(30)
-    expect_no_failed_requests(paths, ws, [loop], sigterms=0)
+    expect_no_failed_requests([loop])
     now = sup.worker_pids()
     expect(not set(now.values()) & set(original.values()), "all pids replaced: %r" % now)
     expect(sorted(now.values()) == sup.children(), "the new workers are the live children")
@@ -53,7 +53,7 @@ def killed_workers_are_restarted(paths, ws):
     sup.wait_log(r"worker \d pid \d+ started", count=9)
     loop.wait_for(30)
     loop.stop()
-    expect_no_failed_requests(paths, ws, [loop], sigterms=0)
+    expect_no_failed_requests([loop])
     expect(len(sup.children()) == 3, "three workers again: %r" % sup.children())
 
     sup.signal(signal.SIGTERM)

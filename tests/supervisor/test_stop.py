@@ -2,9 +2,13 @@
 """test_stop.py — SIGTERM and SIGINT stop the supervisor gracefully: the
 socket file goes at once (new connections are refused), a slow request in
 flight completes, every worker exits 0, the supervisor exits 0. A worker
-that outlives --grace-ms is killed; a second signal kills at once."""
+that outlives --grace-ms is killed; a second signal kills at once. A
+worker answers a connection it accepted just before its SIGTERM, even when
+the request's bytes come after the signal (what a rolling restart needs)."""
 import os
 import signal
+import socket
+import struct
 import subprocess
 import time
 
@@ -88,9 +92,48 @@ def second_signal_kills_at_once(paths, ws):
     proc.wait(timeout=10)
 
 
+def record(kind, content):
+    return struct.pack(">BBHHBx", 1, kind, 1, len(content), 0) + content
+
+
+def connection_accepted_before_sigterm_is_answered(paths, ws):
+    """examples/echo alone: a client connects and waits until the app has
+    accepted, the app gets SIGTERM, then the client sends its request."""
+    sock = ws.path("accepted.sock")
+    app = subprocess.Popen([paths.echo, "--socket", sock], stdin=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    client = socket.socket(socket.AF_UNIX)
+    try:
+        wait_until("the socket", lambda: os.path.exists(sock))
+        fds = lambda: len(os.listdir("/proc/%d/fd" % app.pid))
+        before = fds()
+        client.settimeout(10)
+        client.connect(sock)
+        wait_until("the app to accept", lambda: fds() > before)
+        app.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        client.sendall(record(1, struct.pack(">HB5x", 1, 0)) + record(4, b"") + record(5, b""))
+        answer = b""
+        while True:  # the request does not keep the connection: read to its close
+            chunk = client.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        expect(b"\x01\x03\x00\x01" in answer, "an FCGI_END_REQUEST came: %r" % answer[:200])
+        expect(b"Content-Type: text/plain" in answer, "the echo answered: %r" % answer[:200])
+        expect(app.wait(timeout=10) == 0, "the app exited 0 after answering")
+    finally:
+        client.close()
+        if app.poll() is None:
+            app.kill()
+            app.wait(timeout=10)
+
+
 if __name__ == "__main__":
     main([("SIGTERM: requests in flight finish, socket removed, exit 0",
            sigterm_lets_requests_in_flight_finish),
           ("SIGINT stops gracefully too", sigint_stops_too),
           ("a worker that outlives --grace-ms is killed", grace_period_ends_with_sigkill),
-          ("a second stop signal kills at once", second_signal_kills_at_once)])
+          ("a second stop signal kills at once", second_signal_kills_at_once),
+          ("a connection accepted just before SIGTERM is answered",
+           connection_accepted_before_sigterm_is_answered)])
