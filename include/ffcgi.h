@@ -32,7 +32,7 @@
 
 /* The version of this header. CMake reads these three lines. */
 #define FFCGI_VERSION_MAJOR 1
-#define FFCGI_VERSION_MINOR 1
+#define FFCGI_VERSION_MINOR 2
 #define FFCGI_VERSION_PATCH 0
 /* Bumped only on an incompatible change of the ABI; equals the soname major. */
 #define FFCGI_ABI_VERSION 1
@@ -75,7 +75,8 @@ enum ffcgi_error {
     FFCGI_EPROTOCOL = -15,    /* the web server broke the FastCGI protocol */
     FFCGI_EABORTED = -16,     /* the web server aborted the request (FCGI_ABORT_REQUEST) */
     FFCGI_ELIMIT = -17,       /* the request body is larger than FFCGI_LIMIT_BODY_BYTES */
-    FFCGI_ETIMEDOUT = -18     /* the connection stalled longer than FFCGI_LIMIT_IDLE_MS */
+    FFCGI_ETIMEDOUT = -18,    /* the connection stalled longer than FFCGI_LIMIT_IDLE_MS */
+    FFCGI_EFILE = -19         /* a file (a log) cannot be opened or written (errno in detail) */
 };
 
 /* Limits a server holds every request to (ffcgi_server_set_limit()). */
@@ -185,9 +186,13 @@ FFCGI_API void ffcgi_server_shutdown(ffcgi_server *srv);
 /* ffcgi_server_set_limit(): sets one of the FFCGI_LIMIT_* limits of every
  * request on `srv` (value >= 0; see enum ffcgi_limit for the meaning of 0).
  * A request whose params exceed their limits never reaches the app: the
- * library answers it with "Status: 431" and goes on. A body over its limit
- * makes ffcgi_read() return FFCGI_ELIMIT (the app can still answer, e.g.
- * 413); a stalled connection makes it return FFCGI_ETIMEDOUT, and an idle
+ * library answers it with "Status: 431" and goes on. A request whose
+ * CONTENT_LENGTH is over FFCGI_LIMIT_BODY_BYTES is answered "Status: 413"
+ * by the library the same way. A body that grows past the limit makes
+ * ffcgi_read() return FFCGI_ELIMIT, and the library answers 413 in place
+ * of the app if nothing was sent yet: the app's ffcgi_status(),
+ * ffcgi_header(), ffcgi_write() and ffcgi_flush() calls for that request
+ * then return 0 and are dropped. A stalled connection makes it return FFCGI_ETIMEDOUT, and an idle
  * kept-open connection is closed. At FFCGI_LIMIT_CONNECTIONS, a new
  * connection makes the longest-idle kept connection close; if every held
  * connection is mid-request, new ones wait in the listen backlog until one
@@ -219,6 +224,29 @@ FFCGI_API int ffcgi_server_allow(ffcgi_server *srv, const char *addresses);
  * a description of the last refusal, e.g. "refused 10.1.2.3 port 5000: not
  * in the allow-list", or "" if none. Thread-safe. Errors: FFCGI_EINVAL. */
 FFCGI_API int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t cap);
+
+/* ffcgi_server_access_log(): writes one line per request served on `srv`
+ * to the file at `path` (created with mode 0644 if missing, appended to),
+ * or to standard output for "-"; NULL turns it off. The line is the
+ * Combined Log Format plus the microseconds the request took:
+ *   127.0.0.1 - - [05/Dec/2026:08:00:06 +0000] "GET /x?y=1 HTTP/1.1" 200 13 "-" "curl/7.88" 412
+ * (REMOTE_ADDR, REMOTE_USER, the time the request began, REQUEST_METHOD
+ * REQUEST_URI SERVER_PROTOCOL, the status, the body bytes the app wrote
+ * after the head or "-", HTTP_REFERER, HTTP_USER_AGENT; bytes outside
+ * printable ASCII, '"' and '\' as \xHH). Each line is one write() to a
+ * descriptor opened O_APPEND: lines never interleave, even between
+ * processes, and no lock is taken. Requests the library answers itself
+ * (413, the status page) are logged too. Call before the first
+ * ffcgi_accept() on `srv` (FFCGI_ESTATE after). Errors: FFCGI_EINVAL,
+ * FFCGI_ENOMEM, FFCGI_EFILE (the file cannot be opened; errno in detail). */
+FFCGI_API int ffcgi_server_access_log(ffcgi_server *srv, const char *path);
+
+/* ffcgi_server_reopen_logs(): opens the access log's path again, for log
+ * rotation (after the old file was renamed). Safe while other threads
+ * serve: the descriptor is replaced in one step, so a line goes to the old
+ * file or to the new one. A no-op without a log or for "-". Errors:
+ * FFCGI_EINVAL, FFCGI_EFILE. */
+FFCGI_API int ffcgi_server_reopen_logs(ffcgi_server *srv);
 
 /* ffcgi_server_free(): closes the listener (if owned) and removes the unix
  * socket file it created. All request handles of the server must have been

@@ -68,6 +68,8 @@ static int read_stream(ffcgi_request *req, void *buf, size_t cap, size_t *nread,
         }
     }
     *nread = got;
+    if (c->parser.failure == FFCGI_ELIMIT)
+        ffc_refuse_growing_body(req);
     if (got > 0 || result != FFC_BODY_FAILED)
         return 0;
     return body_failure(req, what);

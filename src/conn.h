@@ -61,5 +61,8 @@ int ffc_conn_fill(struct ffc_conn *c, int wait_ms);
 int ffc_conn_sendv(struct ffc_conn *c, struct iovec *iov, int count, int idle_ms);
 /* Sends the replies the parser queued, if any. */
 int ffc_conn_send_replies(struct ffc_conn *c, int idle_ms);
+/* No more output on c: the web server reads to its end (EOF) while the
+ * rest of a request that was answered early is still read and dropped. */
+void ffc_conn_end_output(struct ffc_conn *c);
 
 #endif

@@ -118,3 +118,8 @@ int ffc_conn_send_replies(struct ffc_conn *c, int idle_ms)
     ffc_buf_clear(&c->replies);
     return rc;
 }
+
+void ffc_conn_end_output(struct ffc_conn *c)
+{
+    shutdown(c->fd, SHUT_WR);
+}

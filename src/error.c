@@ -29,6 +29,7 @@ const char *ffcgi_strerror(int code)
     case FFCGI_EABORTED: return "the web server aborted the request";
     case FFCGI_ELIMIT: return "the request body exceeds the limit";
     case FFCGI_ETIMEDOUT: return "the web server connection stalled";
+    case FFCGI_EFILE: return "a file cannot be opened or written";
     default: return "unknown error";
     }
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
 #include "loop.h"
 #include "server.h"
@@ -50,9 +51,7 @@ struct ffc_loop {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return ffc_now_us() / 1000;
 }
 
 static uint64_t tag_of(const struct ffc_conn *c)

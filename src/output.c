@@ -4,6 +4,7 @@
  * the last bytes, in one write). Large writes skip the buffer: the app's
  * bytes go out from where they are, between record headers. */
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -158,6 +159,23 @@ int ffc_out_end(ffcgi_request *req)
     return send_wire(req, &iov, 1);
 }
 
+/* Raw CGI output (no ffcgi_status/ffcgi_header): the status it begins
+ * with, "Status: NNN", for the access log. */
+static void note_raw_status(ffcgi_request *req, const char *text, size_t len)
+{
+    static const char prefix[] = "Status: ";
+    size_t n = sizeof prefix - 1;
+    if (len < n + 3 || strncasecmp(text, prefix, n) != 0)
+        return;
+    int code = 0;
+    for (size_t i = n; i < n + 3; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return;
+        code = code * 10 + (text[i] - '0');
+    }
+    req->raw_status = code;
+}
+
 int ffcgi_write(ffcgi_request *req, const void *buf, size_t len)
 {
     int rc = ffc_require_current(req, "ffcgi_write");
@@ -165,9 +183,14 @@ int ffcgi_write(ffcgi_request *req, const void *buf, size_t len)
         return rc;
     if (!buf && len)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_write: buf is NULL");
+    if (req->answered)
+        return 0;
+    if (!req->body_started && !req->head_pending)
+        note_raw_status(req, buf, len);
     if ((rc = ffc_send_head(req)) < 0)
         return rc;
     req->body_started = 1;
+    req->body_bytes += len;
     return len ? ffc_out_write(req, buf, len) : 0;
 }
 
@@ -196,7 +219,7 @@ int ffcgi_write_stderr(ffcgi_request *req, const void *buf, size_t len)
 int ffcgi_flush(ffcgi_request *req)
 {
     int rc = ffc_require_current(req, "ffcgi_flush");
-    if (rc < 0 || (rc = ffc_send_head(req)) < 0)
+    if (rc < 0 || req->answered || (rc = ffc_send_head(req)) < 0)
         return rc;
     if (req->is_cgi)
         return ffc_cgi_flush(req);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "error.h"
 #include "loop.h"
 #include "request.h"
@@ -128,6 +129,12 @@ static enum head_state read_head(ffcgi_request *req, struct ffc_conn *c, int wai
     }
 }
 
+static void note_start(ffcgi_request *req)
+{
+    req->started_us = ffc_now_us();
+    req->started_wall = time(NULL);
+}
+
 static int accept_fastcgi(ffcgi_request *req)
 {
     struct ffc_conn *c = req->next_conn;
@@ -145,7 +152,15 @@ static int accept_fastcgi(ffcgi_request *req)
         if (state == HEAD_READY) {
             c->served = 1;
             req->conn = c;
-            return 0;
+            req->active = 1;
+            note_start(req);
+            if (!ffc_refuse_declared_body(req))
+                return 0;
+            ffcgi_finish(req); /* answered here: the app never sees it */
+            reset_for_new_request(req);
+            c = req->next_conn;
+            req->next_conn = NULL;
+            continue;
         }
         if (state == HEAD_WAIT) {
             park(req, c);
@@ -176,16 +191,21 @@ static void pass_connection_on(ffcgi_request *req, struct ffc_conn *c)
             park(req, c);
         return;
     }
-    if (c->parser.stage == FFC_AT_BEGIN || read_head(req, c, 0) != HEAD_WAIT)
+    if (c->parser.stage == FFC_AT_BEGIN || read_head(req, c, 0) != HEAD_WAIT) {
         close_conn(req, c); /* all of the request was read */
-    else
-        park(req, c);       /* the loop reads the rest of it, then closes */
+    } else {
+        /* answered early (a 413): the web server may stop sending and wait
+         * for the end of the answer; the loop reads the rest, then closes */
+        ffc_conn_end_output(c);
+        park(req, c);
+    }
 }
 
 static int finish_fastcgi(ffcgi_request *req)
 {
     int rc = ffc_send_head(req);
     int ended = ffc_out_end(req);
+    ffc_access_log_write(req); /* before the next head is read over the env */
     struct ffc_conn *c = req->conn;
     req->conn = NULL;
     pass_connection_on(req, c);
@@ -204,6 +224,7 @@ int ffcgi_finish(ffcgi_request *req)
         int flushed = ffc_cgi_flush(req);
         if (rc == 0)
             rc = flushed;
+        ffc_access_log_write(req);
     } else {
         rc = finish_fastcgi(req);
     }
@@ -223,11 +244,14 @@ int ffcgi_accept(ffcgi_request *req)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_accept: request is NULL");
     ffcgi_finish(req);
     reset_for_new_request(req);
+    atomic_store_explicit(&req->srv->accepting, 1, memory_order_relaxed);
     int rc = req->srv->kind == FFC_SERVER_CGI ? ffc_cgi_accept(req) : accept_fastcgi(req);
     if (rc < 0)
         return rc == FFCGI_ESHUTDOWN
                    ? ffc_fail(rc, "the server is shut down: no more requests")
                    : rc;
+    if (req->is_cgi)
+        note_start(req);
     req->active = 1;
     return 0;
 }

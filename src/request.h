@@ -7,6 +7,8 @@
 #ifndef FFCGI_REQUEST_H
 #define FFCGI_REQUEST_H
 
+#include <time.h>
+
 #include "buffer.h"
 #include "conn.h"
 #include "env_table.h"
@@ -32,6 +34,12 @@ struct ffcgi_request {
     char reason[128];       /* reason phrase given by the app, "" for the standard one */
     int head_pending;       /* status or headers set and not yet sent */
     int body_started;       /* head sent or raw output written */
+    int raw_status;         /* the "Status: NNN" of raw CGI output, 0: none */
+    size_t body_bytes;      /* written by the app after the head */
+    int64_t started_us;     /* when the head was read (clock.h) */
+    time_t started_wall;    /* the same, as wall-clock time (the access log) */
+    int answered;           /* the library answered (own_answer.c): the app's
+                             * status, headers and body are dropped */
     struct ffc_buf head;    /* "Name: value\r\n" lines queued so far */
     /* response out: framed records not yet sent */
     struct ffc_buf wire;
@@ -53,6 +61,9 @@ int ffc_require_current(const ffcgi_request *req, const char *what);
 int ffc_send_head(ffcgi_request *req);
 /* Forgets the response head state for a new request. */
 void ffc_reset_head(ffcgi_request *req);
+/* The status the response has: set by the app (or the library), the one
+ * its raw CGI output began with, else 200. */
+int ffc_response_status(const ffcgi_request *req);
 
 /* output.c */
 /* Writes `len` bytes to the request's stdout (FastCGI or CGI), without
@@ -63,6 +74,17 @@ int ffc_out_write(ffcgi_request *req, const void *buf, size_t len);
 int ffc_out_end(ffcgi_request *req);
 /* Forgets the output state for a new request (keeps the memory). */
 void ffc_out_reset(ffcgi_request *req);
+
+/* own_answer.c */
+/* Replaces the response with `status`, a text/plain `text`, and marks the
+ * request answered. Only while nothing was sent (body_started is 0). */
+int ffc_answer_plain(ffcgi_request *req, int status, const char *text);
+/* A CONTENT_LENGTH over FFCGI_LIMIT_BODY_BYTES: answers 413 and returns 1
+ * (the app must not see the request); else 0. */
+int ffc_refuse_declared_body(ffcgi_request *req);
+/* The body grew past FFCGI_LIMIT_BODY_BYTES while the app read it: answers
+ * 413 if nothing was sent yet. */
+void ffc_refuse_growing_body(ffcgi_request *req);
 
 /* body.c */
 /* Reads from the connection with the idle limit as the wait; on a

@@ -57,14 +57,28 @@ void ffc_reset_head(ffcgi_request *req)
     req->reason[0] = '\0';
     req->head_pending = 0;
     req->body_started = 0;
+    req->answered = 0;
+    req->raw_status = 0;
+    req->body_bytes = 0;
     ffc_buf_clear(&req->head);
 }
 
+int ffc_response_status(const ffcgi_request *req)
+{
+    if (req->status)
+        return req->status;
+    return req->raw_status ? req->raw_status : 200;
+}
+
+/* 0 if the head may still change, 1 if the library answered (the call is
+ * dropped), or an error. */
 static int head_open(ffcgi_request *req, const char *what)
 {
     int rc = ffc_require_current(req, what);
     if (rc < 0)
         return rc;
+    if (req->answered)
+        return 1;
     if (req->body_started)
         return ffc_fail(FFCGI_ESTATE, "%s: the response head was already sent", what);
     return 0;
@@ -84,8 +98,8 @@ static size_t find_control(const char *text, size_t len)
 int ffcgi_status_reason(ffcgi_request *req, int code, const char *reason)
 {
     int rc = head_open(req, "ffcgi_status");
-    if (rc < 0)
-        return rc;
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     if (code < 100 || code > 999)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_status: %d is not an HTTP status (100..999)", code);
     size_t len = reason ? strlen(reason) : 0;
@@ -154,8 +168,8 @@ int ffcgi_header_n(ffcgi_request *req, const char *name, size_t name_len,
                    const char *value, size_t value_len)
 {
     int rc = head_open(req, "ffcgi_header");
-    if (rc < 0)
-        return rc;
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     if ((!name && name_len) || (!value && value_len))
         return ffc_fail(FFCGI_EINVAL, "ffcgi_header: name or value is NULL");
     if ((rc = check_header(name, name_len, value, value_len)) < 0)

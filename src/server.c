@@ -28,6 +28,8 @@ static int server_alloc(ffcgi_server **out, enum ffc_server_kind kind)
     }
     srv->kind = kind;
     srv->fd = -1;
+    srv->access_fd = -1;
+    atomic_init(&srv->accepting, 0);
     ffc_limits_init(&srv->limits);
     ffc_allow_init(&srv->allow);
     atomic_init(&srv->shutting_down, 0);
@@ -188,5 +190,6 @@ void ffcgi_server_free(ffcgi_server *srv)
     close(srv->wake_pipe[1]);
     ffc_loop_free(srv->loop);
     ffc_allow_release(&srv->allow);
+    ffc_access_log_close(srv);
     free(srv);
 }

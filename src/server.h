@@ -50,7 +50,17 @@ struct ffcgi_server {
     struct ffc_limits limits;
     struct ffc_allow allow;
     struct ffc_loop *loop;  /* listeners: the connection layer */
+    atomic_int accepting;   /* ffcgi_accept was called: settings are fixed */
+    int access_fd;          /* the access log (access_log.c), -1: none */
+    char *access_path;      /* its path ("-": standard output) */
 };
+
+/* access_log.c */
+struct ffcgi_request;
+/* Appends the line of a finished request to the access log, if there is one. */
+void ffc_access_log_write(const struct ffcgi_request *req);
+/* Closes the access log (at ffcgi_server_free). */
+void ffc_access_log_close(struct ffcgi_server *srv);
 
 /* A parsed listen address (address.c). */
 struct ffc_address {

@@ -15,7 +15,7 @@ static void codes_and_texts(void)
                          FFCGI_EEXIST, FFCGI_EADDRINUSE, FFCGI_ENOTLISTENING, FFCGI_ESHUTDOWN,
                          FFCGI_EIO, FFCGI_EDISCONNECTED, FFCGI_EHEADER, FFCGI_ESTATE,
                          FFCGI_EROLE, FFCGI_ERANGE, FFCGI_EPROTOCOL, FFCGI_EABORTED,
-                         FFCGI_ELIMIT, FFCGI_ETIMEDOUT};
+                         FFCGI_ELIMIT, FFCGI_ETIMEDOUT, FFCGI_EFILE};
     const size_t n = sizeof codes / sizeof *codes;
     for (size_t i = 0; i < n; i++) {
         CHECK_INT(codes[i], -(int)i); /* fixed values: never renumbered */

@@ -1,7 +1,10 @@
 /* test_limits.c — the per-server limits: params over their byte or count
- * limit are answered "431" by the library without reaching the app; a body
- * over its limit gives the app FFCGI_ELIMIT after the bytes within it; a
- * stalled connection gives FFCGI_ETIMEDOUT mid-body and is closed when idle.
+ * limit are answered "431" by the library without reaching the app; a
+ * CONTENT_LENGTH over the body limit is answered "413" the same way; a body
+ * that grows past it gives the app FFCGI_ELIMIT after the bytes within it,
+ * and the library answers 413 in place of the app if the app had sent
+ * nothing yet (what the app writes after that is dropped); a stalled
+ * connection gives FFCGI_ETIMEDOUT mid-body and is closed when idle.
  * After each, the next request (on the same kept connection where the web
  * server would reuse it) is served normally. */
 #include <poll.h>
@@ -25,6 +28,9 @@ static void count_body(ffcgi_request *req, void *ctx)
     char buf[256];
     size_t n, total = 0;
     int rc;
+    const char *query = ffcgi_env_get(req, "QUERY_STRING");
+    if (query && strcmp(query, "early") == 0)
+        ffcgi_print(req, "early ");
     while ((rc = ffcgi_read(req, buf, sizeof buf, &n)) == 0 && n > 0)
         total += n;
     pthread_mutex_lock(&s->lock);
@@ -83,10 +89,30 @@ static void body_over_limit(struct harness_app *app, struct seen *s)
     fcc_request r = {.id = 1, .role = FCC_RESPONDER, .keep_conn = 1, .stdin_data = body,
                      .stdin_len = 5000, .stdin_chunk = 300};
     int fd = harness_connect(app);
-    ask_on(fd, &r, "limited");
+    ask_on(fd, &r, "Status: 413 Content Too Large\r\nContent-Type: text/plain; charset=utf-8"
+                   "\r\n\r\n413 Content Too Large\n");
     struct seen after = last(s);
     CHECK_INT(after.result, FFCGI_ELIMIT);
     CHECK(after.bytes <= 1000);
+
+    /* the app had answered already: its answer stands */
+    fcc_param early = fcc_str_param("QUERY_STRING", "early");
+    r.params = &early;
+    r.n_params = 1;
+    ask_on(fd, &r, "early limited");
+
+    /* declared too large: refused before the app runs */
+    int calls = last(s).calls;
+    fcc_param declared = fcc_str_param("CONTENT_LENGTH", "5000");
+    r.params = &declared;
+    ask_on(fd, &r, "Status: 413 Content Too Large\r\n");
+    CHECK_INT(last(s).calls, calls);
+    fcc_param within = fcc_str_param("CONTENT_LENGTH", "3");
+    fcc_request fine_declared = {.id = 3, .role = FCC_RESPONDER, .keep_conn = 1,
+                                 .params = &within, .n_params = 1, .stdin_data = "abc",
+                                 .stdin_len = 3};
+    ask_on(fd, &fine_declared, "ok");
+    CHECK_INT(last(s).calls, calls + 1);
     fcc_request fine = {.id = 2, .role = FCC_RESPONDER, .keep_conn = 1, .stdin_data = "xyz",
                         .stdin_len = 3};
     ask_on(fd, &fine, "ok");
@@ -101,6 +127,37 @@ static int closed_by_server(int fd)
     struct pollfd p = {.fd = fd, .events = POLLIN};
     char byte;
     return poll(&p, 1, 10000) == 1 && read(fd, &byte, 1) <= 0;
+}
+
+/* Refused with part of its body still unsent (nginx stops sending once it
+ * has an answer, and waits for the end of it): the web server gets the 413
+ * and then EOF, long before the idle limit would close the connection. */
+static void early_answer_ends_output(struct harness_app *app)
+{
+    CHECK_OK(ffcgi_server_set_limit(app->srv, FFCGI_LIMIT_IDLE_MS, 60000));
+    int fd = harness_connect(app);
+    fcc_buf b = FCC_BUF_INIT;
+    unsigned char begin[8] = {0, FCC_RESPONDER, 0}; /* not kept */
+    fcc_put_record(&b, FCC_BEGIN_REQUEST, 1, begin, sizeof begin, 0);
+    fcc_buf params = FCC_BUF_INIT;
+    fcc_param length = fcc_str_param("CONTENT_LENGTH", "5000");
+    CHECK_OK(fcc_encode_params(&params, &length, 1));
+    fcc_put_record(&b, FCC_PARAMS, 1, params.data, params.len, 0);
+    fcc_put_record(&b, FCC_PARAMS, 1, NULL, 0, 0);
+    fcc_buf_free(&params);
+    fcc_put_record(&b, FCC_STDIN, 1, "only a part", 11, 0);
+    CHECK_OK(fcc_write_all(fd, b.data, b.len));
+    fcc_buf_free(&b);
+    fcc_response resp;
+    fcc_response_init(&resp);
+    CHECK_OK(fcc_read_response(fd, 1, &resp, HARNESS_TIMEOUT_MS));
+    char *text = harness_stdout_text(&resp);
+    CHECK(strncmp(text, "Status: 413", 11) == 0);
+    free(text);
+    fcc_response_free(&resp);
+    CHECK(closed_by_server(fd)); /* EOF now, not after 60 s */
+    close(fd);
+    CHECK_OK(ffcgi_server_set_limit(app->srv, FFCGI_LIMIT_IDLE_MS, 300));
 }
 
 static void stalls(struct harness_app *app, struct seen *s)
@@ -158,6 +215,7 @@ int main(void)
 
     params_over_limits(&app, &s);
     body_over_limit(&app, &s);
+    early_answer_ends_output(&app);
     stalls(&app, &s);
     harness_stop(&app);
     puts("ok");

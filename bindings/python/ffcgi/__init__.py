@@ -16,7 +16,7 @@ ffcgi.Error subclass (see ffcgi.errors). See bindings/python/README.md.
 from ._cdef import ABI_VERSION, VERSION
 from ._lib import ffi, lib
 from .errors import (AddressError, AddressInUseError, ConnectionIOError, Disconnected, Error,
-                     HeaderError, InvalidArgumentError, LimitExceeded, NotListeningError,
+                     FileError, HeaderError, InvalidArgumentError, LimitExceeded, NotListeningError,
                      OutOfMemoryError, OutOfRangeError, PathExistsError, ProtocolError,
                      RequestAborted, RoleError, ServerShutdown, SocketError, StateError, TimedOut)
 from .request import AUTHORIZER, FILTER, RESPONDER, Request
@@ -40,7 +40,7 @@ def is_fastcgi() -> bool:
 
 __all__ = [
     "ABI_VERSION", "AUTHORIZER", "AddressError", "AddressInUseError", "ConnectionIOError",
-    "Disconnected", "Error", "FILTER", "HeaderError", "InvalidArgumentError", "LIMIT_BODY_BYTES",
+    "Disconnected", "Error", "FILTER", "FileError", "HeaderError", "InvalidArgumentError", "LIMIT_BODY_BYTES",
     "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES", "LimitExceeded", "NotListeningError",
     "OutOfMemoryError", "OutOfRangeError", "PathExistsError", "ProtocolError", "RESPONDER",
     "Request", "RequestAborted", "RoleError", "Server", "ServerShutdown", "SocketError",

@@ -1,7 +1,7 @@
 """cffi declarations of libffcgi. Generated from include/ffcgi.h by
 bindings/gen/generate.py: do not edit; run `/usr/bin/python3 bindings/gen/generate.py`."""
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 ABI_VERSION = 1
 
 CDEF = """
@@ -25,6 +25,7 @@ enum ffcgi_error {
     FFCGI_EABORTED = -16,
     FFCGI_ELIMIT = -17,
     FFCGI_ETIMEDOUT = -18,
+    FFCGI_EFILE = -19,
 };
 enum ffcgi_limit {
     FFCGI_LIMIT_PARAM_BYTES = 1,
@@ -56,6 +57,8 @@ int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value);
 int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit);
 int ffcgi_server_allow(ffcgi_server *srv, const char *addresses);
 int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t cap);
+int ffcgi_server_access_log(ffcgi_server *srv, const char *path);
+int ffcgi_server_reopen_logs(ffcgi_server *srv);
 void ffcgi_server_free(ffcgi_server *srv);
 int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);
 int ffcgi_accept(ffcgi_request *req);

@@ -121,6 +121,12 @@ class TimedOut(Error, TimeoutError):
     LIMIT_IDLE_MS (FFCGI_ETIMEDOUT)."""
 
 
+class FileError(Error, OSError):
+    """A file the library was asked to write (the access log) cannot be
+    opened or written; the detail names it and the system's reason
+    (FFCGI_EFILE)."""
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     lib.FFCGI_EINVAL: InvalidArgumentError,
     lib.FFCGI_ENOMEM: OutOfMemoryError,
@@ -140,6 +146,7 @@ _BY_CODE: Dict[int, Type[Error]] = {
     lib.FFCGI_EABORTED: RequestAborted,
     lib.FFCGI_ELIMIT: LimitExceeded,
     lib.FFCGI_ETIMEDOUT: TimedOut,
+    lib.FFCGI_EFILE: FileError,
 }
 
 
@@ -163,7 +170,7 @@ def check(code: int) -> int:
 
 
 __all__ = [
-    "AddressError", "AddressInUseError", "ConnectionIOError", "Disconnected", "Error",
+    "AddressError", "AddressInUseError", "ConnectionIOError", "Disconnected", "Error", "FileError",
     "HeaderError", "InvalidArgumentError", "LimitExceeded", "NotListeningError",
     "OutOfMemoryError", "OutOfRangeError", "PathExistsError", "ProtocolError", "RequestAborted",
     "RoleError", "ServerShutdown", "SocketError", "StateError", "TimedOut", "check",

@@ -78,12 +78,14 @@ class Server:
 
     ``limits`` sets limits before any request, e.g. ``{ffcgi.LIMIT_BODY_BYTES:
     10 << 20}`` (see set_limit()); ``allow`` the peers a TCP listener accepts
-    (see allow()).
+    (see allow()); ``access_log`` a file (or "-", standard output) that
+    gets one line per request (see access_log()).
     """
 
     def __init__(self, address: Optional[Address] = None, *, backlog: int = 0,
                  mode: Optional[int] = None, limits: Optional[Mapping[int, int]] = None,
-                 allow: Union[str, Iterable[str], None] = None) -> None:
+                 allow: Union[str, Iterable[str], None] = None,
+                 access_log: Optional[str] = None) -> None:
         out = ffi.new("ffcgi_server **")
         if address is None:
             check(lib.ffcgi_server_inherit(out))
@@ -92,22 +94,23 @@ class Server:
             if b"\0" in encoded:  # a C string would end there: another address
                 raise AddressError(lib.FFCGI_EADDRESS, f"address {address!r} contains NUL")
             check(lib.ffcgi_server_open(out, encoded, backlog, -1 if mode is None else mode))
-        self._adopt(out[0], limits, allow)
+        self._adopt(out[0], limits, allow, access_log)
 
     @classmethod
     def from_fd(cls, fd: int, *, limits: Optional[Mapping[int, int]] = None,
-                allow: Union[str, Iterable[str], None] = None) -> "Server":
+                allow: Union[str, Iterable[str], None] = None,
+                access_log: Optional[str] = None) -> "Server":
         """A server on ``fd``, an already listening socket (unix or TCP) that
         stays the caller's: close() does not close it. The descriptor is set
         to non-blocking. Raises NotListeningError for anything else."""
         out = ffi.new("ffcgi_server **")
         check(lib.ffcgi_server_from_fd(out, fd))
         server = cls.__new__(cls)
-        server._adopt(out[0], limits, allow)
+        server._adopt(out[0], limits, allow, access_log)
         return server
 
     def _adopt(self, handle: Any, limits: Optional[Mapping[int, int]],
-               allow: Union[str, Iterable[str], None]) -> None:
+               allow: Union[str, Iterable[str], None], access_log: Optional[str]) -> None:
         self._handle = handle
         # An RLock: shutdown() takes it and may run in a signal handler on a
         # thread that holds it already.
@@ -126,6 +129,8 @@ class Server:
                 self.set_limit(limit, value)
             if allow is not None:
                 self.allow(allow)
+            if access_log is not None:
+                self.access_log(access_log)
         except BaseException:
             self._finalizer()
             raise
@@ -234,6 +239,29 @@ class Server:
         with self._lock:
             self._check_open()
             check(lib.ffcgi_server_allow(self._handle, text))
+
+    def access_log(self, path: Optional[str]) -> None:
+        """Writes one line per request to the file at ``path`` (appended
+        to; created 0644), or to standard output for "-"; None turns it off.
+        The Combined Log Format plus the microseconds the request took,
+        written by libffcgi in one write() per line: no lock, no torn lines
+        under threads or processes. Set it before the first accept()
+        (StateError after); FileError (an OSError) if the file cannot be
+        opened."""
+        encoded = None if path is None else os.fsencode(path)
+        if encoded is not None and b"\0" in encoded:
+            raise InvalidArgumentError(lib.FFCGI_EINVAL, f"access log path {path!r} contains NUL")
+        with self._lock:
+            self._check_open()
+            check(lib.ffcgi_server_access_log(self._handle,
+                                              ffi.NULL if encoded is None else encoded))
+
+    def reopen_logs(self) -> None:
+        """Opens the access log's path again after it was renamed (log
+        rotation); safe while requests are served."""
+        with self._lock:
+            self._check_open()
+            check(lib.ffcgi_server_reopen_logs(self._handle))
 
     @property
     def refusals(self) -> int:

@@ -49,8 +49,10 @@ response. ``close()`` of the returned iterable is always called.
 
 Failures. An exception from the app is written, with its traceback, to
 ``wsgi.errors`` (the web server's error log); if nothing was sent yet the
-answer becomes a plain 500 (413 for ffcgi.LimitExceeded: a body over the
-server's limit). A web server that went away (the client left, the request
+answer becomes a plain 500. A body over the server's limit is answered 413
+by libffcgi: before the app runs when CONTENT_LENGTH says so, else when
+wsgi.input reaches the limit (it raises ffcgi.LimitExceeded; what the app
+answers after that is dropped). A web server that went away (the client left, the request
 was aborted or stalled past the idle limit) closes the iterable and the
 worker goes on with the next request.
 """
@@ -457,8 +459,8 @@ class _Response:
 
     def fail(self, error: BaseException) -> None:
         """After an exception from the app: the traceback to wsgi.errors and,
-        if nothing was sent, a plain 500 (413 if the body was over the
-        server's limit and the app let that error through)."""
+        if nothing was sent, a plain 500. A body over the server's limit was
+        answered 413 by libffcgi already (what is sent here is dropped)."""
         if self.gone or _client_gone(error):
             log.info("the web server went away during %s %s: %s",
                      self.environ.get("REQUEST_METHOD"), self.environ.get("PATH_INFO"), error)
@@ -471,11 +473,10 @@ class _Response:
                 "".join(traceback.format_exception(type(error), error, error.__traceback__)))
         if self.head_sent:
             return  # the client gets a truncated body; nothing else can be told
-        self.code, self.reason = (413, None) if too_large else (500, None)
+        self.code, self.reason = 500, None
         self.headers = [("Content-Type", "text/plain; charset=utf-8")]
         try:
-            self._transmit(b"413 Content Too Large\n" if too_large
-                           else b"500 Internal Server Error\n")
+            self._transmit(b"500 Internal Server Error\n")
         except Error:
             pass  # gone meanwhile; serve_on still finishes the request
 
@@ -606,8 +607,8 @@ def serve(app: Application, address: Optional[Address] = None, *, threads: int =
     handed over (systemd, fd 0) or answers one request as plain CGI.
     ``threads``: requests served at once (wsgi.multithread is true iff > 1).
     ``backlog``, ``mode`` (the unix socket's file mode), ``limits`` (e.g.
-    ``{ffcgi.LIMIT_BODY_BYTES: 10 << 20}``: a bigger body makes wsgi.input
-    raise LimitExceeded, a 413 if the app lets it through) and ``allow``
+    ``{ffcgi.LIMIT_BODY_BYTES: 10 << 20}``: a bigger body is answered 413
+    by the library, see Failures above) and ``allow``
     (the peers a TCP listener accepts) as for Server().
     ``script_name``: the mount prefix ("" for the root, "/app"); None trusts
     the web server's SCRIPT_NAME/PATH_INFO (see split_path).

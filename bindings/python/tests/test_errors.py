@@ -34,6 +34,7 @@ CLASSES = {
     "FFCGI_EABORTED": (ffcgi.RequestAborted, ConnectionAbortedError),
     "FFCGI_ELIMIT": (ffcgi.LimitExceeded, ValueError),
     "FFCGI_ETIMEDOUT": (ffcgi.TimedOut, TimeoutError),
+    "FFCGI_EFILE": (ffcgi.FileError, OSError),
 }
 
 

@@ -1,6 +1,8 @@
-"""Limits: Server(limits=...), set_limit() and limit(); a body over
-LIMIT_BODY_BYTES raises LimitExceeded, never giving a byte past the limit,
-and the app can still answer 413; too many params never reach the app; a stalled
+"""Limits: Server(limits=...), set_limit() and limit(); a CONTENT_LENGTH over
+LIMIT_BODY_BYTES is answered 413 by the library and never reaches the app; a
+body that grows past it raises LimitExceeded, never giving a byte past the
+limit, and the library answers 413 in the app's place; too many params never
+reach the app; a stalled
 connection raises TimedOut; serve(limits=...)."""
 import os
 import subprocess
@@ -40,9 +42,26 @@ def test_limits_are_set_read_and_checked(address):
     assert not os.path.exists(address), "a server refused for its limits left its socket"
 
 
-def test_a_body_over_the_limit_raises_limit_exceeded_and_the_app_answers(client, address):
+def test_a_declared_body_over_the_limit_is_answered_413_before_the_app(client, serving,
+                                                                       address):
+    seen = []
+
+    def handler(request: ffcgi.Request) -> None:
+        seen.append(request.env.get("CONTENT_LENGTH"))
+        request.print("ok")
+
+    serving.start(handler, server=ffcgi.Server(address, limits={ffcgi.LIMIT_BODY_BYTES: 1000}))
+    refused = client.request(address, stdin_random=5000)  # CONTENT_LENGTH 5000
+    assert refused.status_line == b"413 Content Too Large"
+    assert refused.body == b"413 Content Too Large\n"
+    assert client.request(address, stdin=b"x" * 1000).stdout == b"ok"
+    assert seen == ["1000"]  # the refused request never reached the app
+
+
+def test_a_body_growing_past_the_limit_raises_and_the_library_answers_413(client, address):
     with ffcgi.Server(address, limits={ffcgi.LIMIT_BODY_BYTES: 1000}) as server:
-        pending = client.start(address, stdin_random=5000)
+        # no declared length (as for a chunked upload): the limit is met while reading
+        pending = client.start(address, stdin_random=5000, params=[("CONTENT_LENGTH", "")])
         with accept(server, pending) as request:
             got = b""
             with pytest.raises(ffcgi.LimitExceeded) as raised:
@@ -50,11 +69,11 @@ def test_a_body_over_the_limit_raises_limit_exceeded_and_the_app_answers(client,
                     got += chunk
             assert isinstance(raised.value, ValueError)
             assert len(got) <= 1000  # never a byte past the limit
-            request.status(413)
-            request.print("too large")
+            request.status(400)  # what the app says after that is dropped
+            request.print("the app's own answer")
         response = pending.result()
     assert response.status_line == b"413 Content Too Large"
-    assert response.body == b"too large"
+    assert response.body == b"413 Content Too Large\n"
 
 
 def test_too_many_params_never_reach_the_app(client, serving, address):
@@ -120,5 +139,7 @@ def test_serve_takes_limits(client, processes, address):
     assert read_line(app.stdout) == "serving"
     fc.wait_for_listener(address, app)
     assert client.request(address, stdin=b"0123456789").body == b"read it all"
-    assert client.request(address, stdin=b"0123456789x").body == b"refused"
+    refused = client.request(address, stdin=b"0123456789x")
+    assert (refused.status_line, refused.body) == (b"413 Content Too Large",
+                                                   b"413 Content Too Large\n")
     assert processes.stop(app) == 0

@@ -60,9 +60,10 @@ subtest 'a body over the limit', {
     my $r = serve-one($limited, {
         $caught = (try { .read(10_000) while True }) // $!;
         .status(413);
-    }, '--socket', $limited-path, '--stdin-random', 5000);
+    }, '--socket', $limited-path, '--stdin-random', 5000, '--param', 'CONTENT_LENGTH=');
     isa-ok $caught, X::FastCGI::Limit, 'reading past it throws';
-    is $r<text>, "Status: 413 Content Too Large\r\n\r\n", 'and the app can still answer';
+    is $r<text>, "Status: 413 Content Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        ~ "413 Content Too Large\n", 'and the library answers 413 in place of the app';
     throws-like { $limited.limit('no-such') }, X::FastCGI::Invalid, 'an unknown limit';
     is $limited.limit('connections'), 1024, 'the connection limit, by default';
     $limited.set-limits(connections => 16);

@@ -13,7 +13,7 @@ our sub library {
 }
 
 constant FFCGI_ABI_VERSION is export = 1;
-constant FFCGI_BINDING_VERSION is export = v1.1.0;
+constant FFCGI_BINDING_VERSION is export = v1.2.0;
 
 enum ffcgi_error is export (
     FFCGI_OK => 0,
@@ -35,6 +35,7 @@ enum ffcgi_error is export (
     FFCGI_EABORTED => -16,
     FFCGI_ELIMIT => -17,
     FFCGI_ETIMEDOUT => -18,
+    FFCGI_EFILE => -19,
 );
 
 enum ffcgi_limit is export (
@@ -70,6 +71,8 @@ sub ffcgi_server_set_limit(ffcgi_server $srv, int32 $limit, int64 $value --> int
 sub ffcgi_server_limit(ffcgi_server $srv, int32 $limit --> int64) is native(&library) is export { * }
 sub ffcgi_server_allow(ffcgi_server $srv, Str $addresses --> int32) is native(&library) is export { * }
 sub ffcgi_server_refusals(ffcgi_server $srv, Blob $detail, size_t $cap --> int64) is native(&library) is export { * }
+sub ffcgi_server_access_log(ffcgi_server $srv, Str $path --> int32) is native(&library) is export { * }
+sub ffcgi_server_reopen_logs(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_free(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_request_new(CArray[ffcgi_request] $out, ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_accept(ffcgi_request $req --> int32) is native(&library) is export { * }

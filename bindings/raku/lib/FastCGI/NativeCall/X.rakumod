@@ -42,6 +42,7 @@ class X::FastCGI::Protocol     is X::FastCGI does X::FastCGI::Connection { }  #=
 class X::FastCGI::Aborted      is X::FastCGI does X::FastCGI::Connection { }  #= FFCGI_EABORTED
 class X::FastCGI::Limit        is X::FastCGI { }  #= FFCGI_ELIMIT
 class X::FastCGI::TimedOut     is X::FastCGI does X::FastCGI::Connection { }  #= FFCGI_ETIMEDOUT
+class X::FastCGI::File         is X::FastCGI { }  #= FFCGI_EFILE
 
 #| The loaded libffcgi has another ABI version than this binding was
 #| generated for.
@@ -85,4 +86,5 @@ our %CLASS-OF-CODE is export = (
     FFCGI_EABORTED => X::FastCGI::Aborted,
     FFCGI_ELIMIT => X::FastCGI::Limit,
     FFCGI_ETIMEDOUT => X::FastCGI::TimedOut,
+    FFCGI_EFILE => X::FastCGI::File,
 ).map({ ffcgi_error.enums{.key}:exists ?? (ffcgi_error.enums{.key} => .value) !! Empty }).Map;

@@ -1,0 +1,51 @@
+/* own_answer.c — responses the library gives itself, in place of the app's:
+ * 413 for a body over FFCGI_LIMIT_BODY_BYTES. Once the library has
+ * answered, the app's own status, headers and body for that request are
+ * accepted and dropped (request.h, `answered`), so an app that goes on
+ * writing after an error cannot add to or spoil the answer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "env_table.h"
+#include "request.h"
+
+int ffc_answer_plain(ffcgi_request *req, int status, const char *text)
+{
+    ffc_reset_head(req);
+    req->answered = 0;
+    int rc = ffcgi_status(req, status);
+    if (rc == 0)
+        rc = ffcgi_header(req, "Content-Type", "text/plain; charset=utf-8");
+    if (rc == 0)
+        rc = ffcgi_print(req, text);
+    req->answered = 1;
+    return rc;
+}
+
+/* The request's CONTENT_LENGTH, or -1 if it has none or it is not a
+ * decimal number. */
+static long long declared_length(const ffcgi_request *req)
+{
+    const char *text = ffc_env_table_find(&req->env, "CONTENT_LENGTH");
+    if (!text || *text < '0' || *text > '9')
+        return -1;
+    char *end;
+    long long n = strtoll(text, &end, 10);
+    return *end == '\0' ? n : -1;
+}
+
+int ffc_refuse_declared_body(ffcgi_request *req)
+{
+    size_t limit = req->limits.body_bytes;
+    long long length = declared_length(req);
+    if (limit == 0 || length < 0 || (unsigned long long)length <= limit)
+        return 0;
+    ffc_answer_plain(req, 413, "413 Content Too Large\n");
+    return 1;
+}
+
+void ffc_refuse_growing_body(ffcgi_request *req)
+{
+    if (!req->body_started && !req->answered)
+        ffc_answer_plain(req, 413, "413 Content Too Large\n");
+}
