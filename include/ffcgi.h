@@ -241,11 +241,48 @@ FFCGI_API int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t 
  * FFCGI_ENOMEM, FFCGI_EFILE (the file cannot be opened; errno in detail). */
 FFCGI_API int ffcgi_server_access_log(ffcgi_server *srv, const char *path);
 
-/* ffcgi_server_reopen_logs(): opens the access log's path again, for log
- * rotation (after the old file was renamed). Safe while other threads
- * serve: the descriptor is replaced in one step, so a line goes to the old
- * file or to the new one. A no-op without a log or for "-". Errors:
- * FFCGI_EINVAL, FFCGI_EFILE. */
+/* Levels of the error log (ffcgi_server_error_log()), most severe first. */
+enum ffcgi_log_level {
+    FFCGI_LOG_OFF = 0,     /* nothing is written */
+    FFCGI_LOG_ERROR = 1,   /* the server cannot go on as asked (accept failed for good) */
+    FFCGI_LOG_WARNING = 2, /* a request or connection went wrong: refused peers,
+                            * protocol errors, limit refusals, a web server that
+                            * went away mid-request, stalls */
+    FFCGI_LOG_INFO = 3,    /* the server's own events (a shutdown) */
+    FFCGI_LOG_DEBUG = 4    /* every connection accepted */
+};
+
+/* ffcgi_log_level_from_name(): the FFCGI_LOG_* level named "off",
+ * "error", "warning", "info" or "debug" (ASCII case ignored), as the
+ * --log-level options of the servers take it; FFCGI_EINVAL for any other
+ * name (the detail lists the names). */
+FFCGI_API int ffcgi_log_level_from_name(const char *name);
+
+/* ffcgi_server_error_log(): writes what goes wrong around the app to the
+ * file at `path` (created 0644 if missing, appended to), or to standard
+ * error for "-"; NULL turns it off, the default: a library says nothing
+ * unless asked. Messages at `level` and more severe are written, one line
+ * each, with the peer (the web server's address, or its pid on a unix
+ * socket) and the request ("GET /x") when there is one:
+ *   2026-12-05T08:00:00.123+0000 python3[812]: warning: MESSAGE
+ * One write() per line to a descriptor opened O_APPEND. Call before the
+ * first ffcgi_accept() on `srv` (FFCGI_ESTATE after). Errors: FFCGI_EINVAL
+ * (a level outside FFCGI_LOG_OFF..FFCGI_LOG_DEBUG), FFCGI_ENOMEM,
+ * FFCGI_EFILE. */
+FFCGI_API int ffcgi_server_error_log(ffcgi_server *srv, const char *path, int level);
+
+/* ffcgi_server_log(): writes `message` (UTF-8 or bytes; newlines kept and
+ * indented, other control bytes as '?') to the error log at `level`
+ * (FFCGI_LOG_ERROR..FFCGI_LOG_DEBUG) if that level is enabled, in the
+ * library's format: how a binding or an app reports into the same log.
+ * Thread-safe. Errors: FFCGI_EINVAL. */
+FFCGI_API int ffcgi_server_log(ffcgi_server *srv, int level, const char *message);
+
+/* ffcgi_server_reopen_logs(): opens the access and error logs' paths
+ * again, for log rotation (after the old files were renamed). Safe while
+ * other threads serve: each descriptor is replaced in one step, so a line
+ * goes to the old file or to the new one. A no-op for a log that is off or
+ * "-". Errors: FFCGI_EINVAL, FFCGI_EFILE. */
 FFCGI_API int ffcgi_server_reopen_logs(ffcgi_server *srv);
 
 /* ffcgi_server_free(): closes the listener (if owned) and removes the unix

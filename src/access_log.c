@@ -12,13 +12,10 @@
  * the microseconds from the head read to the end of the answer. A byte
  * outside printable ASCII, '"' and '\' are written as \xHH, so a line is
  * always one line and its quoted fields always parse. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "env_table.h"
@@ -29,13 +26,6 @@
 #define LINE_MAX_BYTES 4096
 #define FIELD_MAX_BYTES 1024 /* a longer field (a URI) is cut there, marked "..." */
 
-static int open_log(const char *path)
-{
-    if (strcmp(path, "-") == 0)
-        return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
-    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-}
-
 int ffcgi_server_access_log(ffcgi_server *srv, const char *path)
 {
     if (!srv)
@@ -43,53 +33,7 @@ int ffcgi_server_access_log(ffcgi_server *srv, const char *path)
     if (atomic_load(&srv->accepting))
         return ffc_fail(FFCGI_ESTATE, "ffcgi_server_access_log: the server is serving already "
                                       "(set the access log before the first ffcgi_accept)");
-    char *copy = NULL;
-    int fd = -1;
-    if (path) {
-        if (!(copy = strdup(path)))
-            return ffc_fail(FFCGI_ENOMEM, "cannot copy the access log's path");
-        if ((fd = open_log(path)) < 0) {
-            int err = errno;
-            free(copy);
-            return ffc_fail_errno(FFCGI_EFILE, err, "cannot open the access log '%s'", path);
-        }
-    }
-    if (srv->access_fd >= 0)
-        close(srv->access_fd);
-    free(srv->access_path);
-    srv->access_fd = fd;
-    srv->access_path = copy;
-    return 0;
-}
-
-int ffcgi_server_reopen_logs(ffcgi_server *srv)
-{
-    if (!srv)
-        return ffc_fail(FFCGI_EINVAL, "ffcgi_server_reopen_logs: server is NULL");
-    if (srv->access_fd < 0 || strcmp(srv->access_path, "-") == 0)
-        return 0;
-    int fd = open_log(srv->access_path);
-    if (fd < 0)
-        return ffc_fail_errno(FFCGI_EFILE, errno, "cannot reopen the access log '%s'",
-                              srv->access_path);
-    /* the descriptor's number stays: a thread writing meanwhile writes to
-     * the old file or the new one, never to a closed descriptor */
-    int rc = dup3(fd, srv->access_fd, O_CLOEXEC);
-    int err = errno;
-    close(fd);
-    if (rc < 0)
-        return ffc_fail_errno(FFCGI_EFILE, err, "cannot reopen the access log '%s'",
-                              srv->access_path);
-    return 0;
-}
-
-void ffc_access_log_close(ffcgi_server *srv)
-{
-    if (srv->access_fd >= 0)
-        close(srv->access_fd);
-    free(srv->access_path);
-    srv->access_fd = -1;
-    srv->access_path = NULL;
+    return ffc_log_file_set(&srv->access_log, path, "access log");
 }
 
 /* A line being built; `len` never passes LINE_MAX_BYTES - 1 (room for \n). */
@@ -188,8 +132,7 @@ static void put_target(struct line *l, const ffcgi_request *req)
 
 void ffc_access_log_write(const ffcgi_request *req)
 {
-    int fd = req->srv->access_fd;
-    if (fd < 0)
+    if (req->srv->access_log.fd < 0)
         return;
     struct line l = {.len = 0};
     put_field(&l, env(req, "REMOTE_ADDR"));
@@ -220,8 +163,5 @@ void ffc_access_log_write(const ffcgi_request *req)
     put_str(&l, "\" ");
     put_number(&l, (ffc_now_us() - req->started_us));
     l.text[l.len++] = '\n';
-    /* one write: O_APPEND places it whole at the end; a short or failed
-     * write loses this line only, never the answer */
-    ssize_t ignored = write(fd, l.text, l.len);
-    (void)ignored;
+    ffc_log_file_write(&req->srv->access_log, l.text, l.len);
 }

@@ -29,7 +29,8 @@ struct ffc_conn {
     struct ffc_buf replies;   /* records the library owes the web server */
     struct ffc_parser parser;
     int served;               /* a request of this connection reached an app */
-    int output_failed;        /* a write failed: the connection is unusable */
+    int output_failed;        /* 0, or the FFCGI_E* a write failed with: the
+                               * connection is unusable */
     int maybe_more;           /* the last read filled the room: the socket may hold more */
     int drained;              /* read to empty since the loop handed it out: any
                                * later input will be reported (owner only) */

@@ -71,7 +71,7 @@ int ffc_conn_fill(struct ffc_conn *c, int wait_ms)
 
 static int send_failed(struct ffc_conn *c, int code, int err)
 {
-    c->output_failed = 1;
+    c->output_failed = code;
     return ffc_fail_errno(code, err, "writing to the web server");
 }
 
@@ -87,7 +87,7 @@ int ffc_conn_sendv(struct ffc_conn *c, struct iovec *iov, int count, int idle_ms
         if (n < 0 && errno == EAGAIN) {
             int rc = wait_for(c->fd, POLLOUT, idle_ms, "the web server stopped reading");
             if (rc < 0) {
-                c->output_failed = 1;
+                c->output_failed = rc;
                 return rc;
             }
             continue;

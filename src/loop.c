@@ -218,6 +218,19 @@ static size_t connection_limit(const struct ffcgi_server *srv)
     return atomic_load_explicit(&srv->limits.connections, memory_order_relaxed);
 }
 
+/* A connection that stopped mid-request (a half-sent head, a body the app
+ * left unread) is closed by the idle limit: a warning, as it may be an
+ * attack or a broken web server. */
+static void log_stalled(const struct ffcgi_server *srv, const struct ffc_conn *c)
+{
+    if (!ffc_log_enabled(srv, FFCGI_LOG_WARNING))
+        return;
+    char peer[80];
+    ffc_peer_describe(c->fd, peer, sizeof peer);
+    ffc_log(srv, FFCGI_LOG_WARNING,
+            "connection from %s stalled mid-request past FFCGI_LIMIT_IDLE_MS: closed", peer);
+}
+
 /* Closes idle connections whose deadline passed; returns how long the
  * next may wait (-1: for ever). Under the lock. */
 static int expire_idle(struct ffcgi_server *srv, int *rearm)
@@ -227,6 +240,8 @@ static int expire_idle(struct ffcgi_server *srv, int *rearm)
     while (loop->idle_head && loop->idle_head->deadline_ms <= now) {
         struct ffc_conn *c = loop->idle_head;
         unlink_idle(loop, c);
+        if (c->parser.stage != FFC_AT_BEGIN || ffc_conn_buffered(c) > 0)
+            log_stalled(srv, c);
         *rearm |= close_conn_locked(loop, c, connection_limit(srv));
     }
     if (!loop->idle_head || loop->idle_head->deadline_ms == INT64_MAX)
@@ -268,16 +283,24 @@ static int accept_one(struct ffcgi_server *srv, struct ffc_conn **out)
     struct ffc_loop *loop = srv->loop;
     pthread_mutex_lock(&loop->lock);
     if (loop->held >= connection_limit(srv) && !make_room(srv)) {
+        int newly = !loop->listener_paused;
         loop->listener_paused = 1; /* re-armed when a connection closes */
         pthread_mutex_unlock(&loop->lock);
+        if (newly)
+            ffc_log(srv, FFCGI_LOG_WARNING,
+                    "%zu connections held (FFCGI_LIMIT_CONNECTIONS): new connections wait "
+                    "in the listen queue until one closes", connection_limit(srv));
         return 0;
     }
     pthread_mutex_unlock(&loop->lock);
     int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
         int err = errno;
-        if (is_fatal_accept_error(err))
+        if (is_fatal_accept_error(err)) {
+            ffc_log(srv, FFCGI_LOG_ERROR, "accept on fd %d failed for good: %s", srv->fd,
+                    strerror(err));
             return ffc_fail_errno(FFCGI_ESOCKET, err, "accept on fd %d", srv->fd);
+        }
         if (is_resource_error(err)) {
             /* out of descriptors: an idle kept connection makes way, else
              * the connections wait in the backlog a little */
@@ -293,12 +316,23 @@ static int accept_one(struct ffcgi_server *srv, struct ffc_conn **out)
     }
     rearm_listener(srv);
     if (!ffc_allow_peer(&srv->allow, fd)) {
+        if (ffc_log_enabled(srv, FFCGI_LOG_WARNING)) {
+            char peer[80];
+            ffc_peer_describe(fd, peer, sizeof peer);
+            ffc_log(srv, FFCGI_LOG_WARNING, "connection from %s refused: not in the allow-list",
+                    peer);
+        }
         close(fd);
         return 0;
     }
     if (srv->is_tcp) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (ffc_log_enabled(srv, FFCGI_LOG_DEBUG)) {
+        char peer[80];
+        ffc_peer_describe(fd, peer, sizeof peer);
+        ffc_log(srv, FFCGI_LOG_DEBUG, "connection from %s accepted", peer);
     }
     pthread_mutex_lock(&loop->lock);
     struct ffc_conn *c = new_conn(loop, fd);
@@ -375,6 +409,9 @@ int ffc_loop_take(struct ffcgi_server *srv, struct ffc_conn **out, int *wait_ms)
         pthread_mutex_lock(&loop->lock);
         int timeout = expire_idle(srv, &rearm);
         if (atomic_load(&srv->shutting_down)) {
+            if (atomic_exchange(&srv->shutdown_noted, 1) == 0)
+                ffc_log(srv, FFCGI_LOG_INFO, "shutting down: no new connections; the requests "
+                                             "accepted are finished");
             struct ffc_conn *c = drain_next(srv, wait_ms);
             pthread_mutex_unlock(&loop->lock);
             if (!c)

@@ -8,6 +8,7 @@
 
 #include "env_table.h"
 #include "request.h"
+#include "server.h"
 
 int ffc_answer_plain(ffcgi_request *req, int status, const char *text)
 {
@@ -41,11 +42,24 @@ int ffc_refuse_declared_body(ffcgi_request *req)
     if (limit == 0 || length < 0 || (unsigned long long)length <= limit)
         return 0;
     ffc_answer_plain(req, 413, "413 Content Too Large\n");
+    ffc_log_request(req, FFCGI_LOG_WARNING,
+                    "CONTENT_LENGTH %lld is over FFCGI_LIMIT_BODY_BYTES (%zu): answered 413, "
+                    "the app was not called", length, limit);
     return 1;
 }
 
 void ffc_refuse_growing_body(ffcgi_request *req)
 {
-    if (!req->body_started && !req->answered)
-        ffc_answer_plain(req, 413, "413 Content Too Large\n");
+    if (req->answered)
+        return;
+    if (req->body_started) {
+        ffc_log_request(req, FFCGI_LOG_WARNING,
+                        "the body grew past FFCGI_LIMIT_BODY_BYTES (%zu) after the app began "
+                        "its answer: the rest of the body is dropped", req->limits.body_bytes);
+        return;
+    }
+    ffc_answer_plain(req, 413, "413 Content Too Large\n");
+    ffc_log_request(req, FFCGI_LOG_WARNING,
+                    "the body grew past FFCGI_LIMIT_BODY_BYTES (%zu): answered 413 in the "
+                    "app's place", req->limits.body_bytes);
 }

@@ -181,12 +181,15 @@ static int skip_body(struct ffc_parser *p, const unsigned char *in, size_t len, 
 static int take_begin(struct ffc_parser *p, const struct ffc_record *r,
                       const unsigned char *content, struct ffc_buf *replies)
 {
-    if (r->content_len < BEGIN_BODY_LEN)
+    if (r->content_len < BEGIN_BODY_LEN) {
+        p->problem = "protocol error: a BEGIN_REQUEST record too short; connection closed";
         return FFC_HEAD_CLOSE;
+    }
     unsigned role = (unsigned)content[0] << 8 | content[1];
     int keep = content[2] & FFC_KEEP_CONN;
     if (role < FFCGI_ROLE_RESPONDER || role > FFCGI_ROLE_FILTER) {
         /* FastCGI 5.1: without FCGI_KEEP_CONN the app closes after it */
+        p->problem = "a request of an unknown role refused (FCGI_UNKNOWN_ROLE)";
         int rc = reply_end(replies, r->id, FFC_UNKNOWN_ROLE);
         return rc < 0 ? rc : keep ? FFC_HEAD_MORE : FFC_HEAD_CLOSE;
     }
@@ -210,8 +213,10 @@ static int take_params_record(struct ffc_parser *p, const struct ffc_record *r,
         p->stage = FFC_AT_BEGIN;
         return rc < 0 ? rc : p->keep ? FFC_HEAD_MORE : FFC_HEAD_CLOSE;
     }
-    if (r->type != FFC_PARAMS)
-        return FFC_HEAD_CLOSE; /* the body began before the params ended */
+    if (r->type != FFC_PARAMS) {
+        p->problem = "protocol error: the body began before the params ended; connection closed";
+        return FFC_HEAD_CLOSE;
+    }
     if (r->content_len > 0) {
         if (p->over_limit || p->params.len + r->content_len > limits->param_bytes)
             p->over_limit = 1;
@@ -219,15 +224,26 @@ static int take_params_record(struct ffc_parser *p, const struct ffc_record *r,
             return ffc_buf_append(&p->params, content, r->content_len);
         return FFC_HEAD_MORE;
     }
-    if (!p->over_limit && !params_well_formed(&p->params))
+    if (!p->over_limit && !params_well_formed(&p->params)) {
+        p->problem = "malformed params: request refused (400)";
         return refuse(p, MALFORMED, replies);
-    if (p->over_limit || !params_within(&p->params, limits))
+    }
+    if (p->over_limit || !params_within(&p->params, limits)) {
+        p->problem = "params over FFCGI_LIMIT_PARAM_BYTES or FFCGI_LIMIT_PARAMS: request "
+                     "refused (431)";
         return refuse(p, TOO_LARGE, replies);
+    }
     int rc = take_params(p, env);
     if (rc < 0)
         return rc;
     begin_body(p, FFC_IN_BODY);
     return FFC_HEAD_READY;
+}
+
+static int refuse_multiplexed(struct ffc_parser *p, unsigned id, struct ffc_buf *replies)
+{
+    p->problem = "a second request at once on one connection refused (FCGI_CANT_MPX_CONN)";
+    return reply_end(replies, id, FFC_CANT_MPX_CONN);
 }
 
 int ffc_parse_head(struct ffc_parser *p, const unsigned char *in, size_t len, size_t *used,
@@ -250,6 +266,7 @@ int ffc_parse_head(struct ffc_parser *p, const unsigned char *in, size_t len, si
         struct ffc_record r;
         ffc_record_decode(in + pos, &r);
         if (r.version != FFC_VERSION_1) {
+            p->problem = "protocol error: a record whose version is not 1; connection closed";
             rc = FFC_HEAD_CLOSE; /* no way to find the next record */
             break;
         }
@@ -263,7 +280,7 @@ int ffc_parse_head(struct ffc_parser *p, const unsigned char *in, size_t len, si
             rc = r.type == FFC_BEGIN_REQUEST ? take_begin(p, &r, content, replies)
                                              : FFC_HEAD_MORE; /* a stray record */
         else if (r.id != p->id)
-            rc = r.type == FFC_BEGIN_REQUEST ? reply_end(replies, r.id, FFC_CANT_MPX_CONN)
+            rc = r.type == FFC_BEGIN_REQUEST ? refuse_multiplexed(p, r.id, replies)
                                              : FFC_HEAD_MORE;
         else
             rc = take_params_record(p, &r, content, limits, replies, env);

@@ -34,6 +34,9 @@ struct ffc_parser {
     int stdin_ended;
     int data_ended;
     int failure;               /* 0, or the FFCGI_E* the body failed with */
+    const char *problem;       /* what the head's parse refused or could not
+                                * follow (a static text for the error log),
+                                * NULL: nothing; the reader clears it */
     uint64_t body_bytes;       /* FCGI_STDIN content seen */
     struct ffc_buf early_data; /* FCGI_DATA sent before FCGI_STDIN ended */
     size_t early_taken;

@@ -99,6 +99,18 @@ static void park(ffcgi_request *req, struct ffc_conn *c)
         ffc_loop_close(req->srv, c);
 }
 
+/* Logs what the parser refused on c, or why c ends mid-head. */
+static void log_head_problem(const ffcgi_request *req, struct ffc_conn *c, const char *why)
+{
+    const char *what = c->parser.problem ? c->parser.problem : why;
+    c->parser.problem = NULL;
+    if (!what || !ffc_log_enabled(req->srv, FFCGI_LOG_WARNING))
+        return;
+    char peer[80];
+    ffc_peer_describe(c->fd, peer, sizeof peer);
+    ffc_log(req->srv, FFCGI_LOG_WARNING, "connection from %s: %s", peer, what);
+}
+
 /* Parses and reads c until a request's head is complete (its params are
  * then in req->env), the socket has nothing more now (wait_ms 0), or the
  * connection must close. */
@@ -112,6 +124,8 @@ static enum head_state read_head(ffcgi_request *req, struct ffc_conn *c, int wai
                                 ffc_conn_buffered(c), &used, &req->limits, &c->replies,
                                 &req->env);
         c->pos += used;
+        if (c->parser.problem)
+            log_head_problem(req, c, NULL);
         if (c->replies.len > 0 && ffc_conn_send_replies(c, req->limits.idle_ms) < 0)
             return HEAD_CLOSE;
         if (rc == FFC_HEAD_READY)
@@ -124,8 +138,13 @@ static enum head_state read_head(ffcgi_request *req, struct ffc_conn *c, int wai
         rc = ffc_conn_fill(c, wait_ms);
         if (rc == FFC_FILL_AGAIN)
             return HEAD_WAIT;
-        if (rc != FFC_FILL_OK)
-            return HEAD_CLOSE; /* closed, broken, stalled past the idle limit */
+        if (rc != FFC_FILL_OK) { /* closed, broken, stalled past the idle limit */
+            if (c->parser.stage == FFC_IN_PARAMS || ffc_conn_buffered(c) > 0)
+                log_head_problem(req, c, rc == FFCGI_ETIMEDOUT
+                                             ? "stalled mid-head past FFCGI_LIMIT_IDLE_MS: closed"
+                                             : "the web server closed the connection mid-head");
+            return HEAD_CLOSE;
+        }
     }
 }
 
@@ -201,11 +220,37 @@ static void pass_connection_on(ffcgi_request *req, struct ffc_conn *c)
     }
 }
 
+/* A request the web server did not see through: says how, once. */
+static void log_broken_request(const ffcgi_request *req, const struct ffc_conn *c)
+{
+    int failure = c->output_failed ? c->output_failed : c->parser.failure;
+    switch (failure) {
+    case 0:
+    case FFCGI_ELIMIT: /* own_answer.c said it */
+        return;
+    case FFCGI_EDISCONNECTED:
+        ffc_log_request(req, FFCGI_LOG_WARNING, "the web server closed the connection %s",
+                        c->output_failed ? "before the answer was sent" : "mid-body");
+        return;
+    case FFCGI_EABORTED:
+        ffc_log_request(req, FFCGI_LOG_WARNING, "the web server aborted the request");
+        return;
+    case FFCGI_ETIMEDOUT:
+        ffc_log_request(req, FFCGI_LOG_WARNING, "the web server %s past FFCGI_LIMIT_IDLE_MS",
+                        c->output_failed ? "stopped reading the answer" : "stalled mid-body");
+        return;
+    default:
+        ffc_log_request(req, FFCGI_LOG_WARNING, "the connection failed: %s",
+                        ffcgi_strerror(failure));
+    }
+}
+
 static int finish_fastcgi(ffcgi_request *req)
 {
     int rc = ffc_send_head(req);
     int ended = ffc_out_end(req);
     ffc_access_log_write(req); /* before the next head is read over the env */
+    log_broken_request(req, req->conn);
     struct ffc_conn *c = req->conn;
     req->conn = NULL;
     pass_connection_on(req, c);

@@ -28,7 +28,8 @@ static int server_alloc(ffcgi_server **out, enum ffc_server_kind kind)
     }
     srv->kind = kind;
     srv->fd = -1;
-    srv->access_fd = -1;
+    ffc_log_file_init(&srv->access_log, STDOUT_FILENO);
+    ffc_log_file_init(&srv->error_log, STDERR_FILENO);
     atomic_init(&srv->accepting, 0);
     ffc_limits_init(&srv->limits);
     ffc_allow_init(&srv->allow);
@@ -190,6 +191,7 @@ void ffcgi_server_free(ffcgi_server *srv)
     close(srv->wake_pipe[1]);
     ffc_loop_free(srv->loop);
     ffc_allow_release(&srv->allow);
-    ffc_access_log_close(srv);
+    ffc_log_file_close(&srv->access_log);
+    ffc_log_file_close(&srv->error_log);
     free(srv);
 }

@@ -10,6 +10,7 @@
 
 #include "ffcgi.h"
 #include "limits.h"
+#include "log_file.h"
 
 enum ffc_server_kind { FFC_SERVER_LISTENER, FFC_SERVER_CGI };
 
@@ -46,21 +47,36 @@ struct ffcgi_server {
     ino_t unix_ino;         /* replaced it is never removed */
     int wake_pipe[2];       /* [1] is written once by ffcgi_server_shutdown() */
     atomic_int shutting_down;
+    atomic_int shutdown_noted; /* the error log said so (loop.c) */
     atomic_int cgi_request_taken;
     struct ffc_limits limits;
     struct ffc_allow allow;
     struct ffc_loop *loop;  /* listeners: the connection layer */
     atomic_int accepting;   /* ffcgi_accept was called: settings are fixed */
-    int access_fd;          /* the access log (access_log.c), -1: none */
-    char *access_path;      /* its path ("-": standard output) */
+    struct ffc_log_file access_log; /* access_log.c */
+    struct ffc_log_file error_log;  /* error_log.c */
+    int log_level;          /* FFCGI_LOG_*: the error log's threshold */
 };
 
 /* access_log.c */
 struct ffcgi_request;
 /* Appends the line of a finished request to the access log, if there is one. */
 void ffc_access_log_write(const struct ffcgi_request *req);
-/* Closes the access log (at ffcgi_server_free). */
-void ffc_access_log_close(struct ffcgi_server *srv);
+
+/* error_log.c */
+/* 1 if a message of `level` goes to srv's error log. */
+int ffc_log_enabled(const struct ffcgi_server *srv, int level);
+/* Writes one line to srv's error log if `level` is enabled:
+ *   2026-12-05T08:00:00.123+0000 python3[812]: warning: MESSAGE */
+void ffc_log(const struct ffcgi_server *srv, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Writes a line about `req` to its server's error log if `level` is
+ * enabled: "GET /x" from CLIENT via PEER: MESSAGE. */
+void ffc_log_request(const struct ffcgi_request *req, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Describes the peer of connected socket fd for a log line:
+ * "127.0.0.1:40312", "[::1]:40312", "unix peer pid 812" or "unknown peer". */
+void ffc_peer_describe(int fd, char *out, size_t cap);
 
 /* A parsed listen address (address.c). */
 struct ffc_address {

@@ -4,7 +4,6 @@
  * control bytes escaped; no line lost or torn with 4 threads; the log is
  * fixed once serving began; ffcgi_server_reopen_logs() moves to a new file
  * after a rename (log rotation). */
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "check.h"
 #include "harness.h"
+#include "log_text.h"
 
 #define THREADS 4
 #define REQUESTS_PER_CLIENT 200
@@ -29,39 +29,6 @@ static void answer(ffcgi_request *req, void *ctx)
     ffcgi_print(req, "hello");
 }
 
-/* The log's text (malloc'd, NUL-terminated). */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
-    char *text = calloc(1, 1 << 20);
-    size_t n = fread(text, 1, (1 << 20) - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
-static int count_lines(const char *text)
-{
-    int n = 0;
-    for (; *text; text++)
-        n += *text == '\n';
-    return n;
-}
-
-/* The log's text once it has `lines` lines: a line is written after its
- * answer was sent, so it may come just after the client has the answer. */
-static char *slurp_lines(const char *path, int lines)
-{
-    for (int waited_ms = 0;; waited_ms += 10) {
-        char *text = slurp(path);
-        if (count_lines(text) >= lines || waited_ms >= 10000)
-            return text;
-        free(text);
-        usleep(10000);
-    }
-}
-
 static void ask(struct harness_app *app, const fcc_param *params, size_t n, const char *body)
 {
     fcc_request r = {.id = 1, .role = FCC_RESPONDER, .params = params, .n_params = n,
@@ -69,17 +36,6 @@ static void ask(struct harness_app *app, const fcc_param *params, size_t n, cons
     fcc_response resp;
     harness_ask(app, &r, &resp);
     fcc_response_free(&resp);
-}
-
-static void expect_line(const char *line, const char *pattern)
-{
-    regex_t re;
-    CHECK_INT(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
-    if (regexec(&re, line, 0, NULL, 0) != 0) {
-        fprintf(stderr, "line:    %s\npattern: %s\n", line, pattern);
-        CHECK(!"the log line matches");
-    }
-    regfree(&re);
 }
 
 #define STAMP "\\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\\]"
@@ -93,26 +49,26 @@ static void one_line_per_request(struct harness_app *app, const char *path)
                        fcc_str_param("HTTP_REFERER", "http://example.org/"),
                        fcc_str_param("HTTP_USER_AGENT", "agent\x01\\")};
     ask(app, get, 6, NULL);
-    free(slurp_lines(path, 1)); /* in order: each line is there before the next request */
+    free(log_slurp_lines(path, 1)); /* in order: each line is there before the next request */
     fcc_param raw[] = {fcc_str_param("REQUEST_METHOD", "GET"),
                        fcc_str_param("SCRIPT_NAME", "/app"), fcc_str_param("PATH_INFO", "/p"),
                        fcc_str_param("QUERY_STRING", "raw")};
     ask(app, raw, 4, NULL);
-    free(slurp_lines(path, 2));
+    free(log_slurp_lines(path, 2));
     fcc_param big[] = {fcc_str_param("REQUEST_METHOD", "POST"),
                        fcc_str_param("REQUEST_URI", "/upload"),
                        fcc_str_param("CONTENT_LENGTH", "2000")};
     ask(app, big, 3, "not all of it");
 
-    char *text = slurp_lines(path, 3);
-    CHECK_INT(count_lines(text), 3);
+    char *text = log_slurp_lines(path, 3);
+    CHECK_INT(log_count_lines(text), 3);
     char *second = strchr(text, '\n') + 1, *third = strchr(second, '\n') + 1;
     second[-1] = third[-1] = '\0';
     *strchr(third, '\n') = '\0';
-    expect_line(text, "^192\\.0\\.2\\.7 - - " STAMP " \"GET /a b\\?x=\\\\x221\\\\x22 HTTP/1\\.1\" "
+    log_expect_line(text, "^192\\.0\\.2\\.7 - - " STAMP " \"GET /a b\\?x=\\\\x221\\\\x22 HTTP/1\\.1\" "
                       "201 5 \"http://example\\.org/\" \"agent\\\\x01\\\\x5C\" [0-9]+$");
-    expect_line(second, "^- - - " STAMP " \"GET /app/p\\?raw\" 404 [0-9]+ \"-\" \"-\" [0-9]+$");
-    expect_line(third, "^- - - " STAMP " \"POST /upload\" 413 22 \"-\" \"-\" [0-9]+$");
+    log_expect_line(second, "^- - - " STAMP " \"GET /app/p\\?raw\" 404 [0-9]+ \"-\" \"-\" [0-9]+$");
+    log_expect_line(third, "^- - - " STAMP " \"POST /upload\" 413 22 \"-\" \"-\" [0-9]+$");
     free(text);
 }
 
@@ -153,11 +109,11 @@ static void threads_never_tear_lines(struct harness_app *app, const char *path)
         pthread_join(threads[i], NULL);
         CHECK_INT(args[i].failures, 0);
     }
-    char *text = slurp_lines(path, THREADS * REQUESTS_PER_CLIENT);
-    CHECK_INT(count_lines(text), THREADS * REQUESTS_PER_CLIENT);
+    char *text = log_slurp_lines(path, THREADS * REQUESTS_PER_CLIENT);
+    CHECK_INT(log_count_lines(text), THREADS * REQUESTS_PER_CLIENT);
     for (char *line = text, *end; (end = strchr(line, '\n')); line = end + 1) {
         *end = '\0';
-        expect_line(line, "^- - - " STAMP " \"GET /many\" 201 5 \"-\" \"-\" [0-9]+$");
+        log_expect_line(line, "^- - - " STAMP " \"GET /many\" 201 5 \"-\" \"-\" [0-9]+$");
     }
     free(text);
 }
@@ -170,10 +126,10 @@ static void reopen_after_rename(struct harness_app *app, const char *path)
     CHECK_OK(ffcgi_server_reopen_logs(app->srv));
     fcc_param params[] = {fcc_str_param("REQUEST_URI", "/after")};
     ask(app, params, 1, NULL);
-    char *text = slurp_lines(path, 1);
-    CHECK(strstr(text, "/after") != NULL && count_lines(text) == 1);
+    char *text = log_slurp_lines(path, 1);
+    CHECK(strstr(text, "/after") != NULL && log_count_lines(text) == 1);
     free(text);
-    text = slurp(rotated);
+    text = log_slurp(rotated);
     CHECK(strstr(text, "/after") == NULL);
     free(text);
     unlink(rotated);

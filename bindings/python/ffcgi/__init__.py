@@ -20,7 +20,8 @@ from .errors import (AddressError, AddressInUseError, ConnectionIOError, Disconn
                      OutOfMemoryError, OutOfRangeError, PathExistsError, ProtocolError,
                      RequestAborted, RoleError, ServerShutdown, SocketError, StateError, TimedOut)
 from .request import AUTHORIZER, FILTER, RESPONDER, Request
-from .server import LIMIT_BODY_BYTES, LIMIT_CONNECTIONS, LIMIT_IDLE_MS, LIMIT_PARAM_BYTES, LIMIT_PARAMS, Server
+from .server import (LIMIT_BODY_BYTES, LIMIT_CONNECTIONS, LIMIT_IDLE_MS, LIMIT_PARAM_BYTES, LIMIT_PARAMS,
+                     LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_OFF, LOG_WARNING, Server, log_level)
 from .serving import serve, serve_on
 
 __version__ = VERSION
@@ -41,8 +42,10 @@ def is_fastcgi() -> bool:
 __all__ = [
     "ABI_VERSION", "AUTHORIZER", "AddressError", "AddressInUseError", "ConnectionIOError",
     "Disconnected", "Error", "FILTER", "FileError", "HeaderError", "InvalidArgumentError", "LIMIT_BODY_BYTES",
-    "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES", "LimitExceeded", "NotListeningError",
+    "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES", "LOG_DEBUG", "LOG_ERROR",
+    "LOG_INFO", "LOG_OFF", "LOG_WARNING", "LimitExceeded", "NotListeningError",
     "OutOfMemoryError", "OutOfRangeError", "PathExistsError", "ProtocolError", "RESPONDER",
     "Request", "RequestAborted", "RoleError", "Server", "ServerShutdown", "SocketError",
-    "StateError", "TimedOut", "VERSION", "is_fastcgi", "library_version", "serve", "serve_on",
+    "StateError", "TimedOut", "VERSION", "is_fastcgi", "library_version", "log_level", "serve",
+    "serve_on",
 ]

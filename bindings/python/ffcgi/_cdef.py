@@ -39,6 +39,13 @@ enum ffcgi_role {
     FFCGI_ROLE_AUTHORIZER = 2,
     FFCGI_ROLE_FILTER = 3,
 };
+enum ffcgi_log_level {
+    FFCGI_LOG_OFF = 0,
+    FFCGI_LOG_ERROR = 1,
+    FFCGI_LOG_WARNING = 2,
+    FFCGI_LOG_INFO = 3,
+    FFCGI_LOG_DEBUG = 4,
+};
 typedef struct ffcgi_server ffcgi_server;
 typedef struct ffcgi_request ffcgi_request;
 int ffcgi_version(void);
@@ -58,6 +65,9 @@ int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit);
 int ffcgi_server_allow(ffcgi_server *srv, const char *addresses);
 int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t cap);
 int ffcgi_server_access_log(ffcgi_server *srv, const char *path);
+int ffcgi_log_level_from_name(const char *name);
+int ffcgi_server_error_log(ffcgi_server *srv, const char *path, int level);
+int ffcgi_server_log(ffcgi_server *srv, int level, const char *message);
 int ffcgi_server_reopen_logs(ffcgi_server *srv);
 void ffcgi_server_free(ffcgi_server *srv);
 int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);

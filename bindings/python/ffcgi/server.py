@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 import weakref
-from typing import Any, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._lib import ffi, lib
 from .errors import AddressError, InvalidArgumentError, StateError, check
@@ -24,6 +24,30 @@ Address = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 # Limits a server holds every request to (Server.set_limit, ``limits=``).
 LIMIT_PARAM_BYTES: int = lib.FFCGI_LIMIT_PARAM_BYTES  # bytes of the params; default 1 MiB
 LIMIT_PARAMS: int = lib.FFCGI_LIMIT_PARAMS  # number of params; default 10000
+LOG_OFF: int = lib.FFCGI_LOG_OFF
+LOG_ERROR: int = lib.FFCGI_LOG_ERROR
+LOG_WARNING: int = lib.FFCGI_LOG_WARNING
+LOG_INFO: int = lib.FFCGI_LOG_INFO
+LOG_DEBUG: int = lib.FFCGI_LOG_DEBUG
+LogLevel = Union[str, int]
+
+
+def log_level(level: LogLevel) -> int:
+    """The LOG_* number of ``level``: a name ("off", "error", "warning",
+    "info", "debug"; the library's rule) or a number already. Raises
+    InvalidArgumentError for anything else."""
+    if isinstance(level, bool) or not isinstance(level, (str, int)):
+        raise InvalidArgumentError(lib.FFCGI_EINVAL, f"log level {level!r} is not a name or number")
+    if isinstance(level, int):
+        if not LOG_OFF <= level <= LOG_DEBUG:
+            raise InvalidArgumentError(lib.FFCGI_EINVAL, f"log level {level} is not 0..4")
+        return level
+    encoded = level.encode("utf-8", "replace")
+    if b"\0" in encoded:
+        raise InvalidArgumentError(lib.FFCGI_EINVAL, f"log level {level!r} contains NUL")
+    return check(lib.ffcgi_log_level_from_name(encoded))
+
+
 LIMIT_BODY_BYTES: int = lib.FFCGI_LIMIT_BODY_BYTES  # bytes of a body; default 0: no limit
 LIMIT_IDLE_MS: int = lib.FFCGI_LIMIT_IDLE_MS  # a stalled or idle connection; default 60000
 LIMIT_CONNECTIONS: int = lib.FFCGI_LIMIT_CONNECTIONS  # connections held at once; default 1024
@@ -79,13 +103,16 @@ class Server:
     ``limits`` sets limits before any request, e.g. ``{ffcgi.LIMIT_BODY_BYTES:
     10 << 20}`` (see set_limit()); ``allow`` the peers a TCP listener accepts
     (see allow()); ``access_log`` a file (or "-", standard output) that
-    gets one line per request (see access_log()).
+    gets one line per request (see access_log()); ``error_log`` a file (or
+    "-", standard error) for what goes wrong around the app, at
+    ``log_level`` and above (see error_log()).
     """
 
     def __init__(self, address: Optional[Address] = None, *, backlog: int = 0,
                  mode: Optional[int] = None, limits: Optional[Mapping[int, int]] = None,
                  allow: Union[str, Iterable[str], None] = None,
-                 access_log: Optional[str] = None) -> None:
+                 access_log: Optional[str] = None, error_log: Optional[str] = None,
+                 log_level: LogLevel = "warning") -> None:
         out = ffi.new("ffcgi_server **")
         if address is None:
             check(lib.ffcgi_server_inherit(out))
@@ -94,23 +121,25 @@ class Server:
             if b"\0" in encoded:  # a C string would end there: another address
                 raise AddressError(lib.FFCGI_EADDRESS, f"address {address!r} contains NUL")
             check(lib.ffcgi_server_open(out, encoded, backlog, -1 if mode is None else mode))
-        self._adopt(out[0], limits, allow, access_log)
+        self._adopt(out[0], limits, allow, (access_log, error_log, log_level))
 
     @classmethod
     def from_fd(cls, fd: int, *, limits: Optional[Mapping[int, int]] = None,
                 allow: Union[str, Iterable[str], None] = None,
-                access_log: Optional[str] = None) -> "Server":
+                access_log: Optional[str] = None, error_log: Optional[str] = None,
+                log_level: LogLevel = "warning") -> "Server":
         """A server on ``fd``, an already listening socket (unix or TCP) that
         stays the caller's: close() does not close it. The descriptor is set
         to non-blocking. Raises NotListeningError for anything else."""
         out = ffi.new("ffcgi_server **")
         check(lib.ffcgi_server_from_fd(out, fd))
         server = cls.__new__(cls)
-        server._adopt(out[0], limits, allow, access_log)
+        server._adopt(out[0], limits, allow, (access_log, error_log, log_level))
         return server
 
     def _adopt(self, handle: Any, limits: Optional[Mapping[int, int]],
-               allow: Union[str, Iterable[str], None], access_log: Optional[str]) -> None:
+               allow: Union[str, Iterable[str], None],
+               logs: Tuple[Optional[str], Optional[str], LogLevel]) -> None:
         self._handle = handle
         # An RLock: shutdown() takes it and may run in a signal handler on a
         # thread that holds it already.
@@ -129,8 +158,11 @@ class Server:
                 self.set_limit(limit, value)
             if allow is not None:
                 self.allow(allow)
+            access_log, error_log, log_level = logs
             if access_log is not None:
                 self.access_log(access_log)
+            if error_log is not None:
+                self.error_log(error_log, log_level)
         except BaseException:
             self._finalizer()
             raise
@@ -256,9 +288,37 @@ class Server:
             check(lib.ffcgi_server_access_log(self._handle,
                                               ffi.NULL if encoded is None else encoded))
 
+    def error_log(self, path: Optional[str], level: LogLevel = "warning") -> None:
+        """Writes what goes wrong around the app — refused peers, protocol
+        errors, limit refusals, a web server gone mid-request — with the
+        peer and the request, to the file at ``path`` (appended to; created
+        0644), or to standard error for "-"; None turns it off (the
+        default). ``level``: "error", "warning", "info", "debug" or "off"
+        (or LOG_*). Set it before the first accept() (StateError after);
+        FileError if the file cannot be opened, InvalidArgumentError for a
+        level that is not one."""
+        encoded = None if path is None else os.fsencode(path)
+        if encoded is not None and b"\0" in encoded:
+            raise InvalidArgumentError(lib.FFCGI_EINVAL, f"error log path {path!r} contains NUL")
+        number = log_level(level)
+        with self._lock:
+            self._check_open()
+            check(lib.ffcgi_server_error_log(self._handle,
+                                             ffi.NULL if encoded is None else encoded, number))
+
+    def log(self, level: LogLevel, message: str) -> None:
+        """Writes ``message`` to the error log at ``level`` if that level is
+        on, in the library's format: how an app or a server reports into
+        the same log. Thread-safe."""
+        number = log_level(level)
+        with self._lock:
+            self._check_open()
+            check(lib.ffcgi_server_log(self._handle, number,
+                                       message.encode("utf-8", "backslashreplace")))
+
     def reopen_logs(self) -> None:
-        """Opens the access log's path again after it was renamed (log
-        rotation); safe while requests are served."""
+        """Opens the access and error logs' paths again after they were
+        renamed (log rotation); safe while requests are served."""
         with self._lock:
             self._check_open()
             check(lib.ffcgi_server_reopen_logs(self._handle))
@@ -336,4 +396,6 @@ class Server:
         return f"<ffcgi.Server fd={self.fileno()}>"
 
 
-__all__ = ["LIMIT_BODY_BYTES", "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES", "Server"]
+__all__ = ["LIMIT_BODY_BYTES", "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES",
+           "LOG_DEBUG", "LOG_ERROR", "LOG_INFO", "LOG_OFF", "LOG_WARNING", "LogLevel", "Server",
+           "log_level"]

@@ -52,6 +52,14 @@ enum ffcgi_role is export (
     FFCGI_ROLE_FILTER => 3,
 );
 
+enum ffcgi_log_level is export (
+    FFCGI_LOG_OFF => 0,
+    FFCGI_LOG_ERROR => 1,
+    FFCGI_LOG_WARNING => 2,
+    FFCGI_LOG_INFO => 3,
+    FFCGI_LOG_DEBUG => 4,
+);
+
 class ffcgi_server is repr('CPointer') is export { }
 class ffcgi_request is repr('CPointer') is export { }
 
@@ -72,6 +80,9 @@ sub ffcgi_server_limit(ffcgi_server $srv, int32 $limit --> int64) is native(&lib
 sub ffcgi_server_allow(ffcgi_server $srv, Str $addresses --> int32) is native(&library) is export { * }
 sub ffcgi_server_refusals(ffcgi_server $srv, Blob $detail, size_t $cap --> int64) is native(&library) is export { * }
 sub ffcgi_server_access_log(ffcgi_server $srv, Str $path --> int32) is native(&library) is export { * }
+sub ffcgi_log_level_from_name(Str $name --> int32) is native(&library) is export { * }
+sub ffcgi_server_error_log(ffcgi_server $srv, Str $path, int32 $level --> int32) is native(&library) is export { * }
+sub ffcgi_server_log(ffcgi_server $srv, int32 $level, Str $message --> int32) is native(&library) is export { * }
 sub ffcgi_server_reopen_logs(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_free(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_request_new(CArray[ffcgi_request] $out, ffcgi_server $srv --> int32) is native(&library) is export { * }
