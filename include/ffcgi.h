@@ -278,6 +278,13 @@ FFCGI_API int ffcgi_server_error_log(ffcgi_server *srv, const char *path, int le
  * Thread-safe. Errors: FFCGI_EINVAL. */
 FFCGI_API int ffcgi_server_log(ffcgi_server *srv, int level, const char *message);
 
+/* ffcgi_request_log(): as ffcgi_server_log() for the current request of
+ * `req`, the line naming it as the library's own warnings do:
+ *   ... error: "GET /x" from 192.0.2.7 via unix peer pid 812: MESSAGE
+ * How a binding reports an app's unhandled exception. Errors: FFCGI_EINVAL,
+ * FFCGI_ESTATE (no current request). */
+FFCGI_API int ffcgi_request_log(ffcgi_request *req, int level, const char *message);
+
 /* ffcgi_server_reopen_logs(): opens the access and error logs' paths
  * again, for log rotation (after the old files were renamed). Safe while
  * other threads serve: each descriptor is replaced in one step, so a line

@@ -152,17 +152,36 @@ void ffc_log_request(const ffcgi_request *req, int level, const char *fmt, ...)
             env_or_dash(req, "REMOTE_ADDR"), peer, message);
 }
 
+static int check_message(const char *what, int level, const char *message)
+{
+    if (!message)
+        return ffc_fail(FFCGI_EINVAL, "%s: message is NULL", what);
+    if (level < FFCGI_LOG_ERROR || level > FFCGI_LOG_DEBUG)
+        return ffc_fail(FFCGI_EINVAL, "%s: level %d is not one of FFCGI_LOG_ERROR (1) to "
+                                      "FFCGI_LOG_DEBUG (4)", what, level);
+    return 0;
+}
+
 int ffcgi_server_log(ffcgi_server *srv, int level, const char *message)
 {
     if (!srv)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_server_log: server is NULL");
-    if (!message)
-        return ffc_fail(FFCGI_EINVAL, "ffcgi_server_log: message is NULL");
-    if (level < FFCGI_LOG_ERROR || level > FFCGI_LOG_DEBUG)
-        return ffc_fail(FFCGI_EINVAL, "ffcgi_server_log: level %d is not one of "
-                                      "FFCGI_LOG_ERROR (1) to FFCGI_LOG_DEBUG (4)", level);
+    int rc = check_message("ffcgi_server_log", level, message);
+    if (rc < 0)
+        return rc;
     if (ffc_log_enabled(srv, level))
         write_line(srv, level, message);
+    return 0;
+}
+
+int ffcgi_request_log(ffcgi_request *req, int level, const char *message)
+{
+    int rc = ffc_require_current(req, "ffcgi_request_log");
+    if (rc == 0)
+        rc = check_message("ffcgi_request_log", level, message);
+    if (rc < 0)
+        return rc;
+    ffc_log_request(req, level, "%s", message);
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /* test_error_log.c — ffcgi_server_error_log() and ffcgi_server_log():
  * the line format and the level threshold; a warning with the peer for a
  * refused peer, a protocol error, params over the limits, a body over the
- * limit and a web server that went away mid-body; nothing below the level;
+ * limit and a web server that went away mid-body; ffcgi_request_log() lines
+ * naming the request; nothing below the level;
  * arguments checked; the log fixed once serving began; reopened after a
  * rename. */
 #include <arpa/inet.h>
@@ -27,6 +28,12 @@ static void read_then_answer(ffcgi_request *req, void *ctx)
     size_t n;
     while (ffcgi_read(req, buf, sizeof buf, &n) == 0 && n > 0)
         ;
+    const char *uri = ffcgi_env_get(req, "REQUEST_URI");
+    if (uri && strcmp(uri, "/logged") == 0) {
+        CHECK_OK(ffcgi_request_log(req, FFCGI_LOG_WARNING, "said by the app"));
+        CHECK_OK(ffcgi_request_log(req, FFCGI_LOG_DEBUG, "below the level"));
+        CHECK_INT(ffcgi_request_log(req, 9, "x"), FFCGI_EINVAL);
+    }
     ffcgi_print(req, "Content-Type: text/plain\r\n\r\nok");
 }
 
@@ -149,6 +156,30 @@ static void request_warnings(struct harness_app *app, const char *path)
                                  "refused \\(431\\)$");
 }
 
+static void app_lines(struct harness_app *app, const char *path)
+{
+    fcc_param params[] = {fcc_str_param("REQUEST_METHOD", "GET"),
+                          fcc_str_param("REQUEST_URI", "/logged"),
+                          fcc_str_param("REMOTE_ADDR", "198.51.100.1")};
+    fcc_buf b = FCC_BUF_INIT;
+    put_head(&b, params, 3);
+    fcc_put_record(&b, FCC_STDIN, 1, NULL, 0, 0);
+    send_raw(app, &b, 0);
+    fcc_buf_free(&b);
+    expect(path, "said by the app",
+           PREFIX "warning: \"GET /logged\" from 198\\.51\\.100\\.1 via unix peer pid "
+                  "[0-9]+: said by the app$");
+    char *text = log_slurp(path);
+    CHECK(strstr(text, "below the level") == NULL);
+    free(text);
+
+    ffcgi_request *idle;
+    CHECK_OK(ffcgi_request_new(&idle, app->srv));
+    CHECK_INT(ffcgi_request_log(idle, FFCGI_LOG_ERROR, "x"), FFCGI_ESTATE);
+    CHECK_INT(ffcgi_request_log(NULL, FFCGI_LOG_ERROR, "x"), FFCGI_EINVAL);
+    ffcgi_request_free(idle);
+}
+
 static void refused_peer(const char *path)
 {
     ffcgi_server *srv;
@@ -215,6 +246,7 @@ int main(void)
     struct harness_app app = {0};
     harness_start_on(&app, srv, address, read_then_answer, NULL, 2);
     request_warnings(&app, path);
+    app_lines(&app, path);
     CHECK_INT(ffcgi_server_error_log(srv, path, FFCGI_LOG_DEBUG), FFCGI_ESTATE);
     char *text = log_slurp(path);
     CHECK(strstr(text, "no log yet") == NULL);

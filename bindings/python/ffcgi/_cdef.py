@@ -68,6 +68,7 @@ int ffcgi_server_access_log(ffcgi_server *srv, const char *path);
 int ffcgi_log_level_from_name(const char *name);
 int ffcgi_server_error_log(ffcgi_server *srv, const char *path, int level);
 int ffcgi_server_log(ffcgi_server *srv, int level, const char *message);
+int ffcgi_request_log(ffcgi_request *req, int level, const char *message);
 int ffcgi_server_reopen_logs(ffcgi_server *srv);
 void ffcgi_server_free(ffcgi_server *srv);
 int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);

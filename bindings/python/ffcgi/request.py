@@ -475,6 +475,15 @@ class Request:
         check(lib.ffcgi_write_stderr(self._current(), ffi.from_buffer(data), size))
         return size
 
+    def log(self, level: Union[str, int], message: str) -> None:
+        """Writes ``message`` to the server's error log (Server(error_log=))
+        at ``level`` ("error", "warning", "info", "debug" or LOG_*), naming
+        this request as the library's own lines do; nothing if that level
+        is off."""
+        from .server import log_level  # server imports this module
+        check(lib.ffcgi_request_log(self._current(), log_level(level),
+                                    message.encode("utf-8", "backslashreplace")))
+
     def flush(self) -> None:
         """Sends pending headers and buffered output now."""
         check(lib.ffcgi_flush(self._current()))

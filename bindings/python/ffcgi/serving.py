@@ -11,9 +11,18 @@ yet, a 500 response; the worker goes on serving. A BaseException that is not
 an Exception (SystemExit, KeyboardInterrupt), or a failure of accept()
 itself, stops the whole server; serve() re-raises it once every worker has
 stopped and the server is closed.
+
+A stop waits for the requests in flight; with ``grace`` at most that many
+seconds, and a second SIGTERM or SIGINT ends the wait at once. Requests
+still running then are abandoned: the error log says how many, and the
+process exits with status 1 at once (os._exit: a thread stuck in app code
+cannot be stopped any other way).
 """
+import os
 import signal
+import sys
 import threading
+import time
 import traceback
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Union
 
@@ -28,6 +37,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 def _report_failure(request: Request) -> None:
     text = traceback.format_exc()
     try:
+        request.log("error", "the handler raised an exception:\n" + text)
         request.stderr(text)
         request.status(500)
         request.header("Content-Type", "text/plain; charset=utf-8")
@@ -44,6 +54,8 @@ class _Workers:
         self.server = server
         self.handler = handler
         self.fatal: Optional[BaseException] = None
+        self.stop_requested: Optional[float] = None  # time.monotonic() of the first stop signal
+        self.stop_now = False  # a second stop signal
         self.threads = [threading.Thread(target=self.work, name=f"ffcgi-worker-{i}", daemon=True)
                         for i in range(threads)]
 
@@ -67,25 +79,51 @@ class _Workers:
                 self.fatal = error
             self.server.shutdown()
 
-    def run(self) -> None:
+    def stop_signal(self) -> None:
+        """A stop signal arrived (on the main thread): the first stops
+        accepting, a second ends the grace at once."""
+        if self.stop_requested is None:
+            self.stop_requested = time.monotonic()
+            self.server.shutdown()
+        else:
+            self.stop_now = True
+
+    def _grace_over(self, grace: Optional[float]) -> bool:
+        if self.stop_requested is None:
+            return False
+        return self.stop_now or (grace is not None
+                                 and time.monotonic() - self.stop_requested > grace)
+
+    def run(self, grace: Optional[float]) -> None:
         try:
             for thread in self.threads:
                 thread.start()
             for thread in self.threads:
                 while thread.is_alive():
                     thread.join(0.2)  # short waits keep the main thread's signal handlers running
+                    if self._grace_over(grace):
+                        self._abandon(grace)
         finally:
             self.server.shutdown()
             for thread in self.threads:
                 if thread.ident is not None:
                     thread.join()
 
+    def _abandon(self, grace: Optional[float]) -> None:
+        running = sum(thread.is_alive() for thread in self.threads)
+        why = "a second stop signal" if self.stop_now else f"the grace of {grace:g} s ran out"
+        self.server.log("error", f"stopping at once ({why}): {running} worker(s) still busy; "
+                                 f"their requests are cut off")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
 
-def _catch_stop_signals(server: Server) -> Dict[int, Any]:
-    """Installs handlers that shut ``server`` down; returns the old ones."""
+
+def _catch_stop_signals(workers: _Workers) -> Dict[int, Any]:
+    """Installs handlers that stop ``workers``; returns the old ones."""
     previous = {}
     for signo in STOP_SIGNALS:
-        previous[signo] = signal.signal(signo, lambda *_: server.shutdown())
+        previous[signo] = signal.signal(signo, lambda *_: workers.stop_signal())
         # SA_RESTART: libfcgi does not retry a read or write that a signal
         # interrupted, so no thread in it may see EINTR.
         signal.siginterrupt(signo, False)
@@ -93,14 +131,15 @@ def _catch_stop_signals(server: Server) -> Dict[int, Any]:
 
 
 def serve_on(server: Server, handler: Handler, *, threads: int = 1,
-             handle_signals: bool = True) -> None:
+             handle_signals: bool = True, grace: Optional[float] = None) -> None:
     """Serves ``server`` with ``handler(request)`` on ``threads`` worker
     threads until it is shut down (``server.shutdown()`` from anywhere, or a
     stop signal), then closes it. Each request is finished after its handler
     returns. With ``handle_signals`` and when called from the main thread,
     SIGTERM and SIGINT shut the server down gracefully (requests in flight
-    complete); the previous handlers are restored on return. Re-raises a
-    fatal exception of a worker (see the module docstring)."""
+    complete, for at most ``grace`` seconds if given; a second signal stops
+    at once: see the module docstring); the previous handlers are restored
+    on return. Re-raises a fatal exception of a worker."""
     if threads < 1:
         server.close()
         raise ValueError("threads must be at least 1")
@@ -108,8 +147,8 @@ def serve_on(server: Server, handler: Handler, *, threads: int = 1,
     previous: Dict[int, Any] = {}
     try:
         if handle_signals and threading.current_thread() is threading.main_thread():
-            previous = _catch_stop_signals(server)
-        workers.run()
+            previous = _catch_stop_signals(workers)
+        workers.run(grace)
     finally:
         for signo, handler_before in previous.items():
             # None: the old handler was not set from Python; default it is.

@@ -71,7 +71,8 @@ from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Opti
 from ._lib import lib
 from .errors import Error
 from .request import Request
-from .server import LIMIT_BODY_BYTES, Address, Server
+from . import command_line
+from .server import Address, Server
 from .serving import serve_on as _serve_handler_on
 
 __all__ = ["ErrorStream", "FileWrapper", "InputStream", "WSGIHandler", "load_app", "main", "run",
@@ -469,8 +470,9 @@ class _Response:
         if too_large:  # the server's body limit (Server limits): not the app's fault
             self.environ["wsgi.errors"].write(f"ffcgi.wsgi: {error}\n")
         else:
-            self.environ["wsgi.errors"].write(
-                "".join(traceback.format_exception(type(error), error, error.__traceback__)))
+            text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            self._log_error("the application raised an exception:\n" + text)
+            self.environ["wsgi.errors"].write(text)
         if self.head_sent:
             return  # the client gets a truncated body; nothing else can be told
         self.code, self.reason = 500, None
@@ -479,6 +481,13 @@ class _Response:
             self._transmit(b"500 Internal Server Error\n")
         except Error:
             pass  # gone meanwhile; serve_on still finishes the request
+
+
+    def _log_error(self, text: str) -> None:
+        try:
+            self.request.log("error", text)
+        except Error:
+            pass  # the error log is the last resort: nothing to tell if it fails
 
 
 def _client_gone(error: BaseException) -> bool:
@@ -583,16 +592,18 @@ class WSGIHandler:
 
 def serve_on(server: Server, app: Application, *, threads: int = 1,
              script_name: Optional[str] = None, multiprocess: bool = False,
-             handle_signals: bool = True) -> None:
+             handle_signals: bool = True, grace: Optional[float] = None) -> None:
     """Serves the WSGI ``app`` on an open ``server`` with ``threads`` worker
     threads until it is shut down (SIGTERM/SIGINT with ``handle_signals``,
     from the main thread), then closes the server. In-flight requests finish
     first. ``script_name`` is the mount prefix (see split_path);
     ``multiprocess`` is what wsgi.multiprocess says (true when several
-    processes serve the same app, e.g. under mod_fcgid)."""
+    processes serve the same app, e.g. under mod_fcgid); ``grace`` bounds
+    how long a stop waits for requests in flight (see ffcgi.serving)."""
     handler = WSGIHandler(app, multithread=threads > 1, multiprocess=multiprocess,
                           run_once=server.is_cgi, script_name=script_name)
-    _serve_handler_on(server, handler, threads=threads, handle_signals=handle_signals)
+    _serve_handler_on(server, handler, threads=threads, handle_signals=handle_signals,
+                      grace=grace)
 
 
 def serve(app: Application, address: Optional[Address] = None, *, threads: int = 1,
@@ -666,34 +677,13 @@ def load_app(spec: str) -> Application:
     return target
 
 
-def _threads(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _parser(prog: str, description: str, with_app: bool) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=description)
     if with_app:
         parser.add_argument("app", metavar="MODULE[:APP]",
                             help="dotted module or .py file, and the WSGI callable in it "
                                  "(default: application)")
-    parser.add_argument("--socket", metavar="ADDRESS",
-                        help="unix socket path or host:port (default: inherit a listener "
-                             "from systemd or fd 0, else run once as CGI)")
-    parser.add_argument("--threads", type=_threads, default=1, metavar="N",
-                        help="requests served at once (default 1)")
-    parser.add_argument("--backlog", type=int, default=0, metavar="N",
-                        help="listen backlog (default: the library's)")
-    parser.add_argument("--mode", type=lambda text: int(text, 8), metavar="OCTAL",
-                        help="file mode of a unix socket, e.g. 660 (default: from the umask)")
-    parser.add_argument("--max-body", type=int, metavar="BYTES",
-                        help="refuse request bodies larger than this with 413 (default: no "
-                             "limit)")
-    parser.add_argument("--allow", action="append", metavar="PEER",
-                        help="a peer address or prefix a TCP listener accepts, e.g. "
-                             "127.0.0.1 or 10.0.0.0/8 (repeatable; default: everyone)")
+    command_line.add_server_options(parser)
     parser.add_argument("--script-name", metavar="PREFIX",
                         help="the URL prefix the app is mounted at ('' for the root); "
                              "default: the web server's SCRIPT_NAME/PATH_INFO split")
@@ -702,48 +692,64 @@ def _parser(prog: str, description: str, with_app: bool) -> argparse.ArgumentPar
     return parser
 
 
-def _serve_args(app: Application, args: argparse.Namespace, name: str, prog: str) -> int:
+def _serve_args(load: Callable[[], Application], args: argparse.Namespace, name: str,
+                prog: str) -> int:
+    """Sets the process up, opens the listener, drops privileges, loads the
+    app (only then: app code never runs as root) and serves it. Returns the
+    exit status."""
+    try:
+        command_line.prepare_process(args)
+        command_line.check_privileges(args)
+        server = command_line.open_server(args)
+    except (Error, OSError, ValueError) as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 1
+    try:
+        command_line.drop_privileges(args)
+        app = load()
+    except BaseException as error:
+        server.close()
+        if isinstance(error, OSError):
+            print(f"{prog}: cannot change to --uid/--gid: {error}", file=sys.stderr)
+            return 1
+        if not isinstance(error, Exception):
+            raise
+        traceback.print_exc()
+        print(f"{prog}: cannot load {name}", file=sys.stderr)
+        return 1
     if args.socket:
         print(f"{prog}: serving {name} on {args.socket} with {args.threads} "
               f"thread{'s' if args.threads > 1 else ''}", file=sys.stderr, flush=True)
-    try:
-        serve(app, args.socket, threads=args.threads, backlog=args.backlog, mode=args.mode,
-              limits=None if args.max_body is None else {LIMIT_BODY_BYTES: args.max_body},
-              allow=args.allow, script_name=args.script_name, multiprocess=args.multiprocess)
-    except Error as error:  # the listener: one line, as the C examples say it
-        print(f"{prog}: {error}", file=sys.stderr)
-        return 1
+    elif server.is_cgi and sys.stdin.isatty():
+        print("\n".join(command_line.cgi_notice(prog)), file=sys.stderr, flush=True)
+    serve_on(server, app, threads=args.threads, script_name=args.script_name,
+             multiprocess=args.multiprocess, grace=args.grace)
     return 0
 
 
 def run(app: Application, argv: Optional[Sequence[str]] = None,
         description: Optional[str] = None) -> int:
     """Serves ``app`` with the command line of a script (the examples'
-    ``--socket ADDRESS`` and ``--threads N``, and the options of ``python3
+    ``--socket ADDRESS`` and ``--threads N``, and every option of ``python3
     -m ffcgi.wsgi``) until SIGTERM/SIGINT. Returns the exit status: 0, or 1
-    with a one-line message when the listener cannot be opened; usage errors
-    exit 2. For ``if __name__ == "__main__": sys.exit(run(application))``."""
+    with a one-line message when the listener or a log cannot be opened;
+    usage errors exit 2. For ``if __name__ == "__main__":
+    sys.exit(run(application))``."""
     prog = os.path.basename(sys.argv[0]) or "wsgi"
     args = _parser(prog, description or f"Serve the WSGI application of {prog} over FastCGI.",
                    with_app=False).parse_args(argv)
-    return _serve_args(app, args, getattr(app, "__name__", type(app).__name__), prog)
+    return _serve_args(lambda: app, args, getattr(app, "__name__", type(app).__name__), prog)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """``python3 -m ffcgi.wsgi MODULE[:APP] [--socket ADDRESS] [--threads N] ...``:
-    loads the app (exit 1 with its traceback if that fails) and runs it as
-    run() does."""
+    opens the listener, loads the app (exit 1 with its traceback if that
+    fails) and serves it as run() does."""
     prog = "ffcgi.wsgi"
     parser = _parser("python3 -m ffcgi.wsgi", "Serve a WSGI application over FastCGI "
                      "(or answer one request as CGI).", with_app=True)
     args = parser.parse_args(argv)
-    try:
-        app = load_app(args.app)
-    except Exception:
-        traceback.print_exc()
-        print(f"{prog}: cannot load {args.app}", file=sys.stderr)
-        return 1
-    return _serve_args(app, args, args.app, prog)
+    return _serve_args(lambda: load_app(args.app), args, args.app, prog)
 
 
 if __name__ == "__main__":

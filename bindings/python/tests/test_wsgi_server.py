@@ -29,9 +29,11 @@ FLAGS_APP = textwrap.dedent("""
     import json, os, time
 
     def report(environ, start_response):
-        if environ["QUERY_STRING"] == "slow":
+        if environ["QUERY_STRING"] in ("slow", "hang"):
             open(os.environ["SLOW_MARKER"], "w").close()
-            time.sleep(1.0)
+            time.sleep(1.0 if environ["QUERY_STRING"] == "slow" else 60.0)
+        if environ["QUERY_STRING"] == "raise":
+            raise ValueError("the app failed on purpose")
         length = environ.get("CONTENT_LENGTH")  # none: read to the end of the body
         body = environ["wsgi.input"].read(int(length) if length else -1)
         keys = ("wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once", "wsgi.url_scheme",
@@ -208,7 +210,28 @@ def test_allow_restricts_the_peers_of_a_tcp_listener(processes, client, app_dir,
     (["flags_app.py:nothing_here"], 1, b"has no attribute 'nothing_here'"),
     (["flags_app.py:not_callable"], 1, b"not_callable is not callable"),
     (["flags_app.py", "--socket", "/nonexistent-dir/x.sock"], 1, b"/nonexistent-dir/x.sock"),
-    (["flags_app.py", "--threads", "0"], 2, b"must be at least 1"),
+    (["flags_app.py", "--threads", "0"], 2,
+     b"argument --threads: takes a whole number from 1 to 1024, not '0'"),
+    (["flags_app.py", "--threads", "100000"], 2,
+     b"argument --threads: takes a whole number from 1 to 1024, not '100000'"),
+    (["flags_app.py", "--threads", "abc"], 2,
+     b"argument --threads: takes a whole number from 1 to 1024, not 'abc'"),
+    (["flags_app.py", "--mode", "999"], 2,
+     b"argument --mode: takes an octal file mode such as 660, not '999'"),
+    (["flags_app.py", "--max-body", "-5"], 2,
+     b"argument --max-body: takes a whole number of at least 0, not '-5'"),
+    (["flags_app.py", "--idle-timeout", "soon"], 2,
+     b"argument --idle-timeout: takes a number of seconds (0 or more), not 'soon'"),
+    (["flags_app.py", "--log-level", "loud"], 2,
+     b"argument --log-level: 'loud' is not a log level (off, error, warning, info or debug)"),
+    (["flags_app.py", "--socket", "unix:x.sock", "--uid", "no-such-user-here"], 1,
+     b"--uid: no such user 'no-such-user-here'"),
+    (["flags_app.py", "--socket", "unix:x.sock", "--chdir", "/nonexistent-dir"], 1,
+     b"/nonexistent-dir"),
+    (["flags_app.py", "--socket", "unix:x.sock", "--access-log", "/nonexistent-dir/a.log"], 1,
+     b"cannot open the access log '/nonexistent-dir/a.log'"),
+    (["flags_app.py", "--socket", "unix:x.sock", "--error-log", "/nonexistent-dir/e.log"], 1,
+     b"cannot open the error log '/nonexistent-dir/e.log'"),
     ([], 2, b"usage:"),
 ])
 def test_the_command_line_reports_errors(processes, app_dir, args, status, message):
@@ -216,3 +239,90 @@ def test_the_command_line_reports_errors(processes, app_dir, args, status, messa
     _, err = process.communicate(timeout=WAIT)
     assert process.returncode == status
     assert message in err, err.decode(errors="replace")
+    assert b"serving" not in err  # said only once the listener is open
+    assert b"Traceback" not in err or b"cannot load" in err
+    assert not os.path.exists(os.path.join(app_dir, "x.sock"))
+
+
+def start_hanging_request(processes, client, app_dir, *options):
+    """A server with ``options`` and a request of it sleeping in the app;
+    returns (process, pending response, error log path)."""
+    address = os.path.join(app_dir, "cli.sock")
+    errors = os.path.join(app_dir, "errors.log")
+    process = cli(processes, app_dir, "flags_app.py", "--socket", address, "--error-log",
+                  errors, *options)
+    wait_for_listener(address, process)
+    pending = client.start(address, params=PARAMS, query="hang")
+    marker = os.path.join(app_dir, "slow.marker")
+    deadline = time.monotonic() + WAIT
+    while not os.path.exists(marker):
+        assert time.monotonic() < deadline, "the hanging request never started"
+        time.sleep(0.01)
+    return process, pending, errors
+
+
+def test_a_second_sigterm_stops_at_once(processes, client, app_dir):
+    process, pending, errors = start_hanging_request(processes, client, app_dir)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    assert process.poll() is None, "the first SIGTERM must wait for the request in flight"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(WAIT) == 1
+    with pytest.raises(ClientError):
+        pending.result()  # cut off
+    with open(errors) as log:
+        assert "stopping at once (a second stop signal): 1 worker(s) still busy" in log.read()
+
+
+def test_grace_bounds_how_long_a_stop_waits(processes, client, app_dir):
+    process, pending, errors = start_hanging_request(processes, client, app_dir,
+                                                     "--grace", "0.5")
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(WAIT) == 1
+    assert time.monotonic() - started < 10  # not the 60 s the app sleeps
+    with open(errors) as log:
+        assert "the grace of 0.5 s ran out" in log.read()
+
+
+def test_logs_chdir_and_pythonpath(processes, client, app_dir, tmp_path):
+    address = os.path.join(app_dir, "cli.sock")
+    access, errors = str(tmp_path / "access.log"), str(tmp_path / "error.log")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    process = cli(processes, app_dir, "flags_app:report", "--socket", address,
+                  "--chdir", str(elsewhere), "--pythonpath", app_dir, "--access-log", access,
+                  "--error-log", errors, "--log-level", "info")
+    wait_for_listener(address, process)
+    ok = client.request(address, params=PARAMS + [("REQUEST_URI", "/fine")])
+    assert ok.status_line == b"200 OK"
+    failed = client.request(address, params=PARAMS + [("REQUEST_URI", "/boom?raise")],
+                            query="raise")
+    assert failed.status_line == b"500 Internal Server Error"
+    assert processes.stop(process) == 0
+    with open(access) as log:
+        lines = log.read().splitlines()
+    assert len(lines) == 2 and '"GET /fine HTTP/1.1" 200' in lines[0]
+    assert '"GET /boom?raise HTTP/1.1" 500' in lines[1]
+    with open(errors) as log:
+        text = log.read()
+    assert 'error: "GET /boom?raise" from - via unix peer pid ' in text
+    assert "the application raised an exception:\n  Traceback" in text
+    assert "ValueError: the app failed on purpose" in text
+    assert "info: shutting down" in text
+
+
+def test_without_a_socket_on_a_terminal_it_says_what_cgi_mode_does(app_dir):
+    main_end, terminal = os.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "ffcgi.wsgi", "flags_app.py"],
+                              cwd=app_dir, stdin=terminal, capture_output=True, timeout=WAIT,
+                              env=dict(os.environ, GATEWAY_INTERFACE="CGI/1.1",
+                                       CONTENT_LENGTH="0"))
+    finally:
+        os.close(terminal)
+        os.close(main_end)
+    assert done.returncode == 0
+    assert b"no --socket given and no listener inherited" in done.stderr
+    assert b"give --socket ADDRESS" in done.stderr
+    assert done.stdout.startswith(b"Status: 200 OK")

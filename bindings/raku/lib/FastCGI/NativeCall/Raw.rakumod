@@ -83,6 +83,7 @@ sub ffcgi_server_access_log(ffcgi_server $srv, Str $path --> int32) is native(&l
 sub ffcgi_log_level_from_name(Str $name --> int32) is native(&library) is export { * }
 sub ffcgi_server_error_log(ffcgi_server $srv, Str $path, int32 $level --> int32) is native(&library) is export { * }
 sub ffcgi_server_log(ffcgi_server $srv, int32 $level, Str $message --> int32) is native(&library) is export { * }
+sub ffcgi_request_log(ffcgi_request $req, int32 $level, Str $message --> int32) is native(&library) is export { * }
 sub ffcgi_server_reopen_logs(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_free(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_request_new(CArray[ffcgi_request] $out, ffcgi_server $srv --> int32) is native(&library) is export { * }

@@ -1,0 +1,182 @@
+"""The command line of the Python servers (``python3 -m ffcgi.wsgi``,
+``ffcgi.wsgi.run()``): the options, their checks, and what is done with them
+around serving — the process set up before the app is loaded, the listener
+and its logs opened, privileges dropped after the bind.
+
+Every usage error names the option and says what it takes (exit status 2,
+argparse's); a listener or log that cannot be opened is one line and exit
+status 1, printed before "serving ... on ..." ever is.
+"""
+import argparse
+import grp
+import os
+import pwd
+import sys
+from typing import Callable, List, Optional, Tuple
+
+from .errors import Error
+from .server import LIMIT_BODY_BYTES, LIMIT_IDLE_MS, Server, log_level
+
+# Threads per process. Each is an interpreter thread with its own stack and
+# request handle; past a few hundred a process only queues more work behind
+# the GIL. For more concurrency run more processes (ffcgi-supervisor).
+MAX_THREADS = 1024
+# How long a stop waits for the requests in flight (--grace).
+DEFAULT_GRACE_SECONDS = 30.0
+
+
+def whole_number(minimum: int, maximum: Optional[int] = None) -> Callable[[str], int]:
+    """An argparse type: a decimal integer in [minimum, maximum]."""
+    span = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            value = None
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"takes a whole number {span}, not {text!r}")
+        return value
+
+    return convert
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a number of seconds, 0 or more (fractions allowed)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1e9:
+        raise argparse.ArgumentTypeError(f"takes a number of seconds (0 or more), not {text!r}")
+    return value
+
+
+def file_mode(text: str) -> int:
+    """An argparse type: an octal file mode such as 660 or 0660."""
+    try:
+        value = int(text, 8)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0o7777:
+        raise argparse.ArgumentTypeError(f"takes an octal file mode such as 660, not {text!r}")
+    return value
+
+
+def level_name(text: str) -> str:
+    """An argparse type: a log level name, as the library knows them."""
+    try:
+        log_level(text)
+    except Error as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options every Python server takes."""
+    add = parser.add_argument
+    add("--socket", metavar="ADDRESS",
+        help="unix socket path or host:port (default: inherit a listener from systemd or fd 0, "
+             "else answer one request as CGI)")
+    add("--threads", type=whole_number(1, MAX_THREADS), default=1, metavar="N",
+        help=f"requests served at once, 1 to {MAX_THREADS} (default 1)")
+    add("--backlog", type=whole_number(0), default=0, metavar="N",
+        help="listen backlog (default: the system's maximum)")
+    add("--mode", type=file_mode, metavar="OCTAL",
+        help="file mode of a unix socket, e.g. 660 (default: from the umask)")
+    add("--max-body", type=whole_number(0), metavar="BYTES",
+        help="answer request bodies larger than this with 413 (default: no limit)")
+    add("--idle-timeout", type=seconds, metavar="SECONDS",
+        help="close a connection that stalls mid-request, or sits idle between requests, "
+             "this long (default 60)")
+    add("--allow", action="append", metavar="PEER",
+        help="a peer address or prefix a TCP listener accepts, e.g. 127.0.0.1 or 10.0.0.0/8 "
+             "(repeatable; default: everyone)")
+    add("--access-log", metavar="FILE",
+        help="one line per request (Combined Log Format + microseconds) to FILE, or - for "
+             "standard output (default: none)")
+    add("--error-log", metavar="FILE", default="-",
+        help="refused peers, protocol errors, limit refusals, app exceptions... to FILE "
+             "(default -: standard error)")
+    add("--log-level", type=level_name, default="warning", metavar="LEVEL",
+        help="error, warning, info, debug or off (default warning)")
+    add("--grace", type=seconds, default=DEFAULT_GRACE_SECONDS, metavar="SECONDS",
+        help="at a stop (SIGTERM, SIGINT), how long requests in flight may still run; a second "
+             f"signal stops at once (default {DEFAULT_GRACE_SECONDS:g})")
+    add("--chdir", metavar="DIR", help="change to DIR before loading the app")
+    add("--pythonpath", action="append", metavar="DIR",
+        help="put DIR first on the module search path before loading the app (repeatable)")
+    add("--uid", metavar="USER", help="after opening the socket, run as USER (name or number)")
+    add("--gid", metavar="GROUP",
+        help="after opening the socket, run as GROUP (default with --uid: USER's group)")
+
+
+def prepare_process(args: argparse.Namespace) -> None:
+    """--chdir and --pythonpath: before the app is loaded. Raises OSError."""
+    if args.chdir:
+        os.chdir(args.chdir)
+    for directory in reversed(args.pythonpath or []):
+        sys.path.insert(0, os.path.abspath(directory))
+
+
+def _user_and_group(args: argparse.Namespace) -> Tuple[Optional[int], Optional[int]]:
+    uid = gid = None
+    if args.uid is not None:
+        try:
+            entry = pwd.getpwuid(int(args.uid)) if args.uid.isdigit() else pwd.getpwnam(args.uid)
+        except (KeyError, ValueError):
+            raise ValueError(f"--uid: no such user {args.uid!r}") from None
+        uid, gid = entry.pw_uid, entry.pw_gid
+    if args.gid is not None:
+        try:
+            gid = int(args.gid) if args.gid.isdigit() else grp.getgrnam(args.gid).gr_gid
+        except KeyError:
+            raise ValueError(f"--gid: no such group {args.gid!r}") from None
+    return uid, gid
+
+
+def check_privileges(args: argparse.Namespace) -> None:
+    """Before anything is opened: --uid/--gid name real ids, and changing to
+    them is possible. Raises ValueError."""
+    uid, gid = _user_and_group(args)
+    if (uid is not None and uid != os.getuid()) or (gid is not None and gid != os.getgid()):
+        if os.geteuid() != 0:
+            raise ValueError("--uid/--gid need the server to be started as root")
+
+
+def drop_privileges(args: argparse.Namespace) -> None:
+    """--uid/--gid: after the socket is open. Group first, then user, and
+    the supplementary groups cleared, so nothing of root is kept."""
+    uid, gid = _user_and_group(args)
+    if gid is not None and os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(gid)
+    if uid is not None and os.geteuid() == 0:
+        os.setuid(uid)
+
+
+def open_server(args: argparse.Namespace) -> Server:
+    """The listener of --socket (or the inherited one), with the limits,
+    allow-list and logs of the options. Raises ffcgi.Error."""
+    limits = {}
+    if args.max_body is not None:
+        limits[LIMIT_BODY_BYTES] = args.max_body
+    if args.idle_timeout is not None:
+        limits[LIMIT_IDLE_MS] = int(args.idle_timeout * 1000)
+    return Server(args.socket, backlog=args.backlog, mode=args.mode, limits=limits,
+                  allow=args.allow, access_log=args.access_log, error_log=args.error_log,
+                  log_level=args.log_level)
+
+
+def cgi_notice(prog: str) -> List[str]:
+    """What to tell a person who started the server by hand without
+    --socket: it is waiting to answer one CGI request."""
+    return [f"{prog}: no --socket given and no listener inherited (systemd, fd 0): answering "
+            f"one request as plain CGI from the environment and standard input.",
+            f"{prog}: to serve FastCGI, give --socket ADDRESS (e.g. --socket /tmp/app.sock or "
+            f"--socket 127.0.0.1:9000); --help lists the options."]
+
+
+__all__ = ["DEFAULT_GRACE_SECONDS", "MAX_THREADS", "add_server_options", "cgi_notice",
+           "check_privileges", "drop_privileges", "file_mode", "level_name", "open_server",
+           "prepare_process", "seconds", "whole_number"]
