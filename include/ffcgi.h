@@ -87,8 +87,11 @@ enum ffcgi_limit {
     FFCGI_LIMIT_IDLE_MS = 4,     /* how long a connection may stall mid-request, leave
                                   * a response unread, or idle between requests;
                                   * default 60000; 0: no limit */
-    FFCGI_LIMIT_CONNECTIONS = 5  /* connections held at once (idle, being read or
+    FFCGI_LIMIT_CONNECTIONS = 5, /* connections held at once (idle, being read or
                                   * served); default 1024; since 1.1 */
+    FFCGI_LIMIT_SLOW_MS = 6      /* a request that took longer is counted as slow on
+                                  * the status page and logged (warning); default
+                                  * 0: none; since 1.2 */
 };
 
 /* Roles of a FastCGI request (FastCGI 1.0, section 6). */
@@ -291,6 +294,31 @@ FFCGI_API int ffcgi_request_log(ffcgi_request *req, int level, const char *messa
  * goes to the old file or to the new one. A no-op for a log that is off or
  * "-". Errors: FFCGI_EINVAL, FFCGI_EFILE. */
 FFCGI_API int ffcgi_server_reopen_logs(ffcgi_server *srv);
+
+/* Formats of the status page (ffcgi_server_status()). */
+enum ffcgi_status_format { FFCGI_STATUS_TEXT = 0, FFCGI_STATUS_JSON = 1 };
+
+/* ffcgi_server_status_path(): requests for `path` ("/status": a path
+ * beginning with '/', without '?') are answered by the library with the
+ * status page, never shown to the app; NULL turns it off (the default).
+ * The request's path is REQUEST_URI up to '?', else SCRIPT_NAME followed by
+ * PATH_INFO; "?json" (or "format=json") in QUERY_STRING asks for JSON,
+ * anything else gets plain text. The page shows the whole scoreboard: for
+ * every worker (request handle) of this process — and of every process of
+ * an ffcgi-supervisor, which shares one board among its workers — its
+ * state, requests served and, when busy, its request and age; and the
+ * totals (accepted connections, requests, refused peers, limit refusals,
+ * protocol errors, timeouts, slow requests, the listen queue, uptime).
+ * Restrict who reaches it in the web server. Call before the first
+ * ffcgi_accept() (FFCGI_ESTATE after). Errors: FFCGI_EINVAL, FFCGI_ENOMEM. */
+FFCGI_API int ffcgi_server_status_path(ffcgi_server *srv, const char *path);
+
+/* ffcgi_server_status(): the status page in `format` (FFCGI_STATUS_TEXT or
+ * FFCGI_STATUS_JSON) into buf, cut to cap - 1 bytes and NUL-terminated
+ * (buf may be NULL with cap 0). Returns the page's full length, as
+ * snprintf() does: call again with a larger buffer if it is >= cap.
+ * Thread-safe. Errors: FFCGI_EINVAL, FFCGI_ENOMEM. */
+FFCGI_API int64_t ffcgi_server_status(ffcgi_server *srv, int format, char *buf, size_t cap);
 
 /* ffcgi_server_free(): closes the listener (if owned) and removes the unix
  * socket file it created. All request handles of the server must have been

@@ -16,6 +16,7 @@ void ffc_limits_init(struct ffc_limits *l)
     atomic_init(&l->body_bytes, 0);
     atomic_init(&l->idle_ms, DEFAULT_IDLE_MS);
     atomic_init(&l->connections, DEFAULT_CONNECTIONS);
+    atomic_init(&l->slow_ms, 0);
 }
 
 void ffc_limits_read(const struct ffc_limits *l, struct ffc_limit_values *out)
@@ -56,6 +57,9 @@ int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value)
             return ffc_fail(FFCGI_EINVAL, "ffcgi_server_set_limit: too many connections");
         atomic_store(&l->connections, (size_t)value);
         return 0;
+    case FFCGI_LIMIT_SLOW_MS:
+        atomic_store(&l->slow_ms, (long long)value);
+        return 0;
     default:
         return ffc_fail(FFCGI_EINVAL, "ffcgi_server_set_limit: unknown limit %d", limit);
     }
@@ -73,6 +77,7 @@ int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit)
     case FFCGI_LIMIT_BODY_BYTES: return (int64_t)v.body_bytes;
     case FFCGI_LIMIT_IDLE_MS: return v.idle_ms < 0 ? 0 : v.idle_ms;
     case FFCGI_LIMIT_CONNECTIONS: return (int64_t)v.connections;
+    case FFCGI_LIMIT_SLOW_MS: return atomic_load(&srv->limits.slow_ms);
     default: return ffc_fail(FFCGI_EINVAL, "ffcgi_server_limit: unknown limit %d", limit);
     }
 }

@@ -24,6 +24,7 @@ struct ffc_limits {
     atomic_size_t body_bytes;
     atomic_int idle_ms;
     atomic_size_t connections;
+    atomic_llong slow_ms;   /* 0: none; read when a request ends */
 };
 
 void ffc_limits_init(struct ffc_limits *l);

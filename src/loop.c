@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "error.h"
 #include "loop.h"
+#include "scoreboard.h"
 #include "server.h"
 
 #define LISTENER_TAG UINT64_MAX
@@ -221,8 +222,9 @@ static size_t connection_limit(const struct ffcgi_server *srv)
 /* A connection that stopped mid-request (a half-sent head, a body the app
  * left unread) is closed by the idle limit: a warning, as it may be an
  * attack or a broken web server. */
-static void log_stalled(const struct ffcgi_server *srv, const struct ffc_conn *c)
+static void log_stalled(struct ffcgi_server *srv, const struct ffc_conn *c)
 {
+    ffc_board_count(srv, FFC_COUNT_TIMEOUTS);
     if (!ffc_log_enabled(srv, FFCGI_LOG_WARNING))
         return;
     char peer[80];
@@ -286,10 +288,12 @@ static int accept_one(struct ffcgi_server *srv, struct ffc_conn **out)
         int newly = !loop->listener_paused;
         loop->listener_paused = 1; /* re-armed when a connection closes */
         pthread_mutex_unlock(&loop->lock);
-        if (newly)
+        if (newly) {
+            ffc_board_count(srv, FFC_COUNT_LIMIT_REFUSALS);
             ffc_log(srv, FFCGI_LOG_WARNING,
                     "%zu connections held (FFCGI_LIMIT_CONNECTIONS): new connections wait "
                     "in the listen queue until one closes", connection_limit(srv));
+        }
         return 0;
     }
     pthread_mutex_unlock(&loop->lock);
@@ -316,6 +320,7 @@ static int accept_one(struct ffcgi_server *srv, struct ffc_conn **out)
     }
     rearm_listener(srv);
     if (!ffc_allow_peer(&srv->allow, fd)) {
+        ffc_board_count(srv, FFC_COUNT_REFUSED_PEERS);
         if (ffc_log_enabled(srv, FFCGI_LOG_WARNING)) {
             char peer[80];
             ffc_peer_describe(fd, peer, sizeof peer);
@@ -329,6 +334,7 @@ static int accept_one(struct ffcgi_server *srv, struct ffc_conn **out)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+    ffc_board_count(srv, FFC_COUNT_CONNECTIONS);
     if (ffc_log_enabled(srv, FFCGI_LOG_DEBUG)) {
         char peer[80];
         ffc_peer_describe(fd, peer, sizeof peer);

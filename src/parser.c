@@ -16,6 +16,13 @@ static const char MALFORMED[] =
     "Status: 400 Bad Request\r\nContent-Type: text/plain\r\n\r\n"
     "The request's params are malformed (a name or value length runs past their end).\n";
 
+/* Records what was refused or not followed, for the error log. */
+static void note_problem(struct ffc_parser *p, const char *what, int is_limit)
+{
+    p->problem = what;
+    p->problem_is_limit = is_limit;
+}
+
 void ffc_parser_reset(struct ffc_parser *p)
 {
     ffc_buf_release(&p->params);
@@ -182,14 +189,14 @@ static int take_begin(struct ffc_parser *p, const struct ffc_record *r,
                       const unsigned char *content, struct ffc_buf *replies)
 {
     if (r->content_len < BEGIN_BODY_LEN) {
-        p->problem = "protocol error: a BEGIN_REQUEST record too short; connection closed";
+        note_problem(p, "protocol error: a BEGIN_REQUEST record too short; connection closed", 0);
         return FFC_HEAD_CLOSE;
     }
     unsigned role = (unsigned)content[0] << 8 | content[1];
     int keep = content[2] & FFC_KEEP_CONN;
     if (role < FFCGI_ROLE_RESPONDER || role > FFCGI_ROLE_FILTER) {
         /* FastCGI 5.1: without FCGI_KEEP_CONN the app closes after it */
-        p->problem = "a request of an unknown role refused (FCGI_UNKNOWN_ROLE)";
+        note_problem(p, "a request of an unknown role refused (FCGI_UNKNOWN_ROLE)", 0);
         int rc = reply_end(replies, r->id, FFC_UNKNOWN_ROLE);
         return rc < 0 ? rc : keep ? FFC_HEAD_MORE : FFC_HEAD_CLOSE;
     }
@@ -214,7 +221,7 @@ static int take_params_record(struct ffc_parser *p, const struct ffc_record *r,
         return rc < 0 ? rc : p->keep ? FFC_HEAD_MORE : FFC_HEAD_CLOSE;
     }
     if (r->type != FFC_PARAMS) {
-        p->problem = "protocol error: the body began before the params ended; connection closed";
+        note_problem(p, "protocol error: the body began before the params ended; connection closed", 0);
         return FFC_HEAD_CLOSE;
     }
     if (r->content_len > 0) {
@@ -225,12 +232,12 @@ static int take_params_record(struct ffc_parser *p, const struct ffc_record *r,
         return FFC_HEAD_MORE;
     }
     if (!p->over_limit && !params_well_formed(&p->params)) {
-        p->problem = "malformed params: request refused (400)";
+        note_problem(p, "malformed params: request refused (400)", 0);
         return refuse(p, MALFORMED, replies);
     }
     if (p->over_limit || !params_within(&p->params, limits)) {
-        p->problem = "params over FFCGI_LIMIT_PARAM_BYTES or FFCGI_LIMIT_PARAMS: request "
-                     "refused (431)";
+        note_problem(p, "params over FFCGI_LIMIT_PARAM_BYTES or FFCGI_LIMIT_PARAMS: request "
+                     "refused (431)", 1);
         return refuse(p, TOO_LARGE, replies);
     }
     int rc = take_params(p, env);
@@ -242,7 +249,7 @@ static int take_params_record(struct ffc_parser *p, const struct ffc_record *r,
 
 static int refuse_multiplexed(struct ffc_parser *p, unsigned id, struct ffc_buf *replies)
 {
-    p->problem = "a second request at once on one connection refused (FCGI_CANT_MPX_CONN)";
+    note_problem(p, "a second request at once on one connection refused (FCGI_CANT_MPX_CONN)", 0);
     return reply_end(replies, id, FFC_CANT_MPX_CONN);
 }
 
@@ -266,7 +273,7 @@ int ffc_parse_head(struct ffc_parser *p, const unsigned char *in, size_t len, si
         struct ffc_record r;
         ffc_record_decode(in + pos, &r);
         if (r.version != FFC_VERSION_1) {
-            p->problem = "protocol error: a record whose version is not 1; connection closed";
+            note_problem(p, "protocol error: a record whose version is not 1; connection closed", 0);
             rc = FFC_HEAD_CLOSE; /* no way to find the next record */
             break;
         }

@@ -37,6 +37,7 @@ struct ffc_parser {
     const char *problem;       /* what the head's parse refused or could not
                                 * follow (a static text for the error log),
                                 * NULL: nothing; the reader clears it */
+    int problem_is_limit;      /* ... it is a limit refusal, not a protocol error */
     uint64_t body_bytes;       /* FCGI_STDIN content seen */
     struct ffc_buf early_data; /* FCGI_DATA sent before FCGI_STDIN ended */
     size_t early_taken;

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "loop.h"
 #include "request.h"
+#include "scoreboard.h"
 #include "server.h"
 
 /* Idle connections keep at most this much of a buffer beyond their bytes. */
@@ -103,6 +104,9 @@ static void park(ffcgi_request *req, struct ffc_conn *c)
 static void log_head_problem(const ffcgi_request *req, struct ffc_conn *c, const char *why)
 {
     const char *what = c->parser.problem ? c->parser.problem : why;
+    if (c->parser.problem)
+        ffc_board_count(req->srv, c->parser.problem_is_limit ? FFC_COUNT_LIMIT_REFUSALS
+                                                             : FFC_COUNT_PROTOCOL_ERRORS);
     c->parser.problem = NULL;
     if (!what || !ffc_log_enabled(req->srv, FFCGI_LOG_WARNING))
         return;
@@ -139,6 +143,8 @@ static enum head_state read_head(ffcgi_request *req, struct ffc_conn *c, int wai
         if (rc == FFC_FILL_AGAIN)
             return HEAD_WAIT;
         if (rc != FFC_FILL_OK) { /* closed, broken, stalled past the idle limit */
+            if (rc == FFCGI_ETIMEDOUT)
+                ffc_board_count(req->srv, FFC_COUNT_TIMEOUTS);
             if (c->parser.stage == FFC_IN_PARAMS || ffc_conn_buffered(c) > 0)
                 log_head_problem(req, c, rc == FFCGI_ETIMEDOUT
                                              ? "stalled mid-head past FFCGI_LIMIT_IDLE_MS: closed"
@@ -152,6 +158,22 @@ static void note_start(ffcgi_request *req)
 {
     req->started_us = ffc_now_us();
     req->started_wall = time(NULL);
+}
+
+/* The request is answered: counted, and logged if it was slow. */
+static void note_end(ffcgi_request *req)
+{
+    ffc_board_worker_done(req);
+    int64_t slow_ms = atomic_load_explicit(&req->srv->limits.slow_ms, memory_order_relaxed);
+    if (slow_ms <= 0)
+        return;
+    int64_t took_ms = (ffc_now_us() - req->started_us) / 1000;
+    if (took_ms > slow_ms) {
+        ffc_board_count(req->srv, FFC_COUNT_SLOW);
+        ffc_log_request(req, FFCGI_LOG_WARNING,
+                        "slow: took %lld ms (FFCGI_LIMIT_SLOW_MS %lld), status %d",
+                        (long long)took_ms, (long long)slow_ms, ffc_response_status(req));
+    }
 }
 
 static int accept_fastcgi(ffcgi_request *req)
@@ -173,7 +195,8 @@ static int accept_fastcgi(ffcgi_request *req)
             req->conn = c;
             req->active = 1;
             note_start(req);
-            if (!ffc_refuse_declared_body(req))
+            ffc_board_worker_busy(req);
+            if (!ffc_refuse_declared_body(req) && !ffc_answer_status_page(req))
                 return 0;
             ffcgi_finish(req); /* answered here: the app never sees it */
             reset_for_new_request(req);
@@ -236,8 +259,13 @@ static void log_broken_request(const ffcgi_request *req, const struct ffc_conn *
         ffc_log_request(req, FFCGI_LOG_WARNING, "the web server aborted the request");
         return;
     case FFCGI_ETIMEDOUT:
+        ffc_board_count(req->srv, FFC_COUNT_TIMEOUTS);
         ffc_log_request(req, FFCGI_LOG_WARNING, "the web server %s past FFCGI_LIMIT_IDLE_MS",
                         c->output_failed ? "stopped reading the answer" : "stalled mid-body");
+        return;
+    case FFCGI_EPROTOCOL:
+        ffc_board_count(req->srv, FFC_COUNT_PROTOCOL_ERRORS);
+        ffc_log_request(req, FFCGI_LOG_WARNING, "protocol error mid-body: connection closed");
         return;
     default:
         ffc_log_request(req, FFCGI_LOG_WARNING, "the connection failed: %s",
@@ -251,6 +279,7 @@ static int finish_fastcgi(ffcgi_request *req)
     int ended = ffc_out_end(req);
     ffc_access_log_write(req); /* before the next head is read over the env */
     log_broken_request(req, req->conn);
+    note_end(req);
     struct ffc_conn *c = req->conn;
     req->conn = NULL;
     pass_connection_on(req, c);
@@ -270,6 +299,7 @@ int ffcgi_finish(ffcgi_request *req)
         if (rc == 0)
             rc = flushed;
         ffc_access_log_write(req);
+        note_end(req);
     } else {
         rc = finish_fastcgi(req);
     }
@@ -290,6 +320,7 @@ int ffcgi_accept(ffcgi_request *req)
     ffcgi_finish(req);
     reset_for_new_request(req);
     atomic_store_explicit(&req->srv->accepting, 1, memory_order_relaxed);
+    ffc_board_worker_idle(req);
     int rc = req->srv->kind == FFC_SERVER_CGI ? ffc_cgi_accept(req) : accept_fastcgi(req);
     if (rc < 0)
         return rc == FFCGI_ESHUTDOWN
@@ -313,6 +344,7 @@ void ffcgi_request_free(ffcgi_request *req)
     ffc_env_table_release(&req->env);
     ffc_buf_release(&req->head);
     ffc_buf_release(&req->cgi_out);
+    ffc_board_worker_leave(req);
     free(req);
 }
 

@@ -17,6 +17,8 @@
 
 #define FFC_NO_RECORD ((size_t)-1)
 
+struct ffc_board_worker;
+
 struct ffcgi_request {
     ffcgi_server *srv;
     int active;             /* a current request exists */
@@ -48,6 +50,9 @@ struct ffcgi_request {
     int stderr_used;
     /* params */
     struct ffc_env_table env;
+    /* the scoreboard (scoreboard.c) */
+    struct ffc_board_worker *slot; /* this handle's worker slot, NULL: none yet */
+    int slot_unavailable;   /* every slot was taken: none is looked for again */
     /* CGI output buffer (stdout) */
     struct ffc_buf cgi_out;
 };
@@ -85,6 +90,16 @@ int ffc_refuse_declared_body(ffcgi_request *req);
 /* The body grew past FFCGI_LIMIT_BODY_BYTES while the app read it: answers
  * 413 if nothing was sent yet. */
 void ffc_refuse_growing_body(ffcgi_request *req);
+
+/* Replaces the response with `status`, `content_type` and body[0..len),
+ * and marks the request answered (as ffc_answer_plain()). */
+int ffc_answer(ffcgi_request *req, int status, const char *content_type, const void *body,
+               size_t len);
+
+/* status_page.c */
+/* A request for the status page (ffcgi_server_status_path()): answers it
+ * and returns 1 (the app must not see it); else 0. */
+int ffc_answer_status_page(ffcgi_request *req);
 
 /* body.c */
 /* Reads from the connection with the idle limit as the wait; on a

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "libfcgi_bridge.h"
 #include "loop.h"
+#include "scoreboard.h"
 #include "server.h"
 
 #define SYSTEMD_FIRST_FD 3
@@ -80,6 +81,7 @@ int ffcgi_server_open(ffcgi_server **out, const char *address, int backlog, int 
         ffcgi_server_free(srv);
         return rc;
     }
+    ffc_board_attach(srv);
     *out = srv;
     return 0;
 }
@@ -103,6 +105,7 @@ int ffcgi_server_from_fd(ffcgi_server **out, int fd)
         ffcgi_server_free(srv);
         return rc;
     }
+    ffc_board_attach(srv);
     *out = srv;
     return 0;
 }
@@ -193,5 +196,7 @@ void ffcgi_server_free(ffcgi_server *srv)
     ffc_allow_release(&srv->allow);
     ffc_log_file_close(&srv->access_log);
     ffc_log_file_close(&srv->error_log);
+    ffc_board_detach(srv);
+    free(srv->status_path);
     free(srv);
 }

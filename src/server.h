@@ -36,6 +36,8 @@ void ffc_allow_release(struct ffc_allow *a);
 int ffc_allow_peer(struct ffc_allow *a, int fd);
 
 struct ffc_loop;
+struct ffc_board_header;
+struct ffc_board_process;
 
 struct ffcgi_server {
     enum ffc_server_kind kind;
@@ -53,6 +55,10 @@ struct ffcgi_server {
     struct ffc_allow allow;
     struct ffc_loop *loop;  /* listeners: the connection layer */
     atomic_int accepting;   /* ffcgi_accept was called: settings are fixed */
+    struct ffc_board_header *board;  /* the scoreboard (scoreboard.c), NULL: none */
+    struct ffc_board_process *region; /* ... this process's part of it */
+    int board_owned;        /* the board is this server's own mapping */
+    char *status_path;      /* the status page's path (status_page.c), NULL: none */
     struct ffc_log_file access_log; /* access_log.c */
     struct ffc_log_file error_log;  /* error_log.c */
     int log_level;          /* FFCGI_LOG_*: the error log's threshold */
@@ -77,6 +83,10 @@ void ffc_log_request(const struct ffcgi_request *req, int level, const char *fmt
 /* Describes the peer of connected socket fd for a log line:
  * "127.0.0.1:40312", "[::1]:40312", "unix peer pid 812" or "unknown peer". */
 void ffc_peer_describe(int fd, char *out, size_t cap);
+
+/* listen_queue.c: the connections waiting in srv's accept queue and the
+ * queue's limit; 0, or -1 when the system does not say. */
+int ffc_listen_queue(const struct ffcgi_server *srv, long *queued, long *limit);
 
 /* A parsed listen address (address.c). */
 struct ffc_address {

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """test_handover.py — what a worker inherits, as spawn-fcgi and mod_fcgid
 hand it over: fd 0 is the listening socket (of the --mode given), fds 1 and 2 are the
-supervisor's stdout and stderr, no other descriptor (not even one the
+supervisor's stdout and stderr, fd 3 the shared scoreboard (a memfd named in
+FFCGI_SCOREBOARD=3), no other descriptor (not even one the
 supervisor inherited), an empty signal mask
 (even when the supervisor itself was started with signals blocked and
 SIGHUP ignored, as under nohup, which must not stop SIGHUP from working);
@@ -46,9 +47,14 @@ def worker_gets_the_socket_on_fd_0_only(paths, ws):
         # moment; an inherited descriptor would stay.
         fds = lambda: sorted(int(fd) for fd in os.listdir("/proc/%d/fd" % pid))
         try:
-            wait_until("fds 0, 1, 2 only", lambda: fds() == [0, 1, 2], timeout=5)
+            wait_until("fds 0, 1, 2, 3 only", lambda: fds() == [0, 1, 2, 3], timeout=5)
         except Failure:
             raise Failure("worker %d has fds %r" % (pid, fds()))
+        board = os.readlink("/proc/%d/fd/3" % pid)
+        expect(board.startswith("/memfd:ffcgi-scoreboard"), "fd 3 is the scoreboard: %s" % board)
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            environ = f.read().split(b"\0")
+        expect(b"FFCGI_SCOREBOARD=3" in environ, "FFCGI_SCOREBOARD=3 in the environment")
         fd0 = os.readlink("/proc/%d/fd/0" % pid)
         expect(fd0 == "socket:[%d]" % inode, "fd 0 is the listener: %s, not %d" % (fd0, inode))
         for fd in (1, 2):
@@ -77,6 +83,7 @@ def workers_die_with_the_supervisor(paths, ws):
 
 
 if __name__ == "__main__":
-    main([("a worker gets the listener on fd 0, nothing else, no blocked signal",
+    main([("a worker gets the listener on fd 0, the scoreboard on fd 3, nothing else, "
+           "no blocked signal",
            worker_gets_the_socket_on_fd_0_only),
           ("workers do not outlive a killed supervisor", workers_die_with_the_supervisor)])

@@ -3,13 +3,16 @@
 workers of examples/echo.py (the Python binding, run with the build tree's
 environment from build/devenv) answer the echo contract, a killed one is
 restarted, SIGHUP replaces all three with zero failed requests, and SIGTERM
-stops them gracefully (each exits 0)."""
+stops them gracefully (each exits 0); the status page of WSGI workers shows
+every worker process (the shared scoreboard), also after a restart."""
+import json
 import os
 import signal
 import subprocess
 import sys
 
-from harness import echo_ok, expect, main, rolling_restart_under_load, wait_until
+from harness import (echo_ok, expect, main, request, rolling_restart_under_load,
+                     wait_until)
 
 
 def devenv_environment(paths):
@@ -46,5 +49,45 @@ def python_echo_workers(paths, ws):
     print("# %d requests to Python workers during a rolling restart, 0 failed" % done)
 
 
+def status_of(paths, sock):
+    """The JSON status page a worker answers, or None."""
+    rc, out, _ = request(paths, sock, "json", extra=["--param", "REQUEST_URI=/status"])
+    head, _, body = out.replace("\r\n", "\n").partition("\n\n")
+    if rc != 0 or "application/json" not in head:
+        return None
+    return json.loads(body)
+
+
+def status_page_shows_every_worker(paths, ws):
+    sock = ws.path("status.sock")
+    app = [sys.executable, "-m", "ffcgi.wsgi",
+           os.path.join(paths.source_dir, "examples", "echo_wsgi.py"), "--threads", "2",
+           "--status-path", "/status"]
+    sup = ws.supervise("sup", ["--socket", sock, "--workers", "3", "--ready-ms", "500"], app,
+                       env=devenv_environment(paths))
+    sup.wait_log(r"worker \d pid \d+ started", count=3)
+    pids = set(sup.worker_pids().values())
+
+    def all_workers_shown():
+        status = status_of(paths, sock)
+        return status and status["processes"] == 3 and \
+            {worker["pid"] for worker in status["workers"]} == set(sup.worker_pids().values())
+
+    wait_until("a status page with the 3 workers", all_workers_shown, timeout=20)
+    status = status_of(paths, sock)
+    expect(status["busy_workers"] >= 1 and status["requests"] >= 0, "totals: %r" % status)
+    victim = sup.worker_pids()[1]
+    os.kill(victim, signal.SIGKILL)
+    sup.wait_log(r"worker 1 pid \d+ started", count=2)
+    wait_until("the restarted worker in place of the killed one", all_workers_shown,
+               timeout=20)
+    expect(victim not in {w["pid"] for w in status_of(paths, sock)["workers"]},
+           "the killed worker's region was freed")
+    expect(pids != set(sup.worker_pids().values()), "a new worker")
+    sup.signal(signal.SIGTERM)
+    expect(sup.wait_exit(timeout=30) == 0, "exit status 0")
+
+
 if __name__ == "__main__":
-    main([("Python echo workers: restart, rolling restart, stop", python_echo_workers)])
+    main([("Python echo workers: restart, rolling restart, stop", python_echo_workers),
+          ("the status page of WSGI workers shows every worker", status_page_shows_every_worker)])

@@ -21,6 +21,7 @@
 #include <ffcgi.h>
 
 #include "clock.h"
+#include "board.h"
 #include "log.h"
 #include "options.h"
 #include "pool.h"
@@ -108,11 +109,16 @@ int main(int argc, char **argv)
         sup_log("cannot listen on %s: %s", opt.address, ffcgi_last_error());
         return 1;
     }
+    int board_fd = sup_board_create(opt.workers);
+    if (board_fd < 0) /* the workers serve without a shared status page */
+        sup_log("cannot make the shared scoreboard: %s; each worker's status page shows "
+                "itself only", strerror(-board_fd));
     sup_log("listening on %s; starting %d workers of %s", opt.address, opt.workers,
             opt.app_argv[0]);
     struct sup_pool_config cfg = {
         .argv = opt.app_argv,
         .listen_fd = ffcgi_server_fd(srv),
+        .board_fd = board_fd,
         .workers = opt.workers,
         .grace_ms = opt.grace_ms,
         .ready_ms = opt.ready_ms,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "board.h"
 #include "pool.h"
 #include "spawn.h"
 
@@ -79,7 +80,7 @@ static int start(struct sup_pool *pool, int slot, enum role role, int64_t now_ms
     struct proc *entry = find(pool, 0);
     if (!entry)
         return -EAGAIN; /* cannot happen: see the bound on procs */
-    pid_t pid = sup_spawn(pool->cfg.argv, pool->cfg.listen_fd);
+    pid_t pid = sup_spawn(pool->cfg.argv, pool->cfg.listen_fd, pool->cfg.board_fd);
     if (pid < 0)
         return pid;
     *entry = (struct proc){.pid = pid, .slot = slot, .role = role, .started_ms = now_ms,
@@ -147,6 +148,7 @@ int sup_pool_start(struct sup_pool **out, const struct sup_pool_config *cfg, int
 
 void sup_pool_reaped(struct sup_pool *pool, pid_t pid, int status, int64_t now_ms)
 {
+    sup_board_reaped(pid);
     struct proc *p = find(pool, pid);
     if (!pid || !p)
         return;

@@ -27,6 +27,7 @@
 struct sup_pool_config {
     char **argv;   /* APP ARGS..., NULL-terminated; borrowed for the pool's life */
     int listen_fd; /* handed to every worker as fd 0 (spawn.h) */
+    int board_fd;  /* the scoreboard, as fd 3 (board.h); -1: none */
     int workers;   /* number of slots, >= 1 */
     int grace_ms;
     int ready_ms;

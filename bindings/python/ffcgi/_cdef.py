@@ -33,6 +33,7 @@ enum ffcgi_limit {
     FFCGI_LIMIT_BODY_BYTES = 3,
     FFCGI_LIMIT_IDLE_MS = 4,
     FFCGI_LIMIT_CONNECTIONS = 5,
+    FFCGI_LIMIT_SLOW_MS = 6,
 };
 enum ffcgi_role {
     FFCGI_ROLE_RESPONDER = 1,
@@ -45,6 +46,10 @@ enum ffcgi_log_level {
     FFCGI_LOG_WARNING = 2,
     FFCGI_LOG_INFO = 3,
     FFCGI_LOG_DEBUG = 4,
+};
+enum ffcgi_status_format {
+    FFCGI_STATUS_TEXT = 0,
+    FFCGI_STATUS_JSON = 1,
 };
 typedef struct ffcgi_server ffcgi_server;
 typedef struct ffcgi_request ffcgi_request;
@@ -70,6 +75,8 @@ int ffcgi_server_error_log(ffcgi_server *srv, const char *path, int level);
 int ffcgi_server_log(ffcgi_server *srv, int level, const char *message);
 int ffcgi_request_log(ffcgi_request *req, int level, const char *message);
 int ffcgi_server_reopen_logs(ffcgi_server *srv);
+int ffcgi_server_status_path(ffcgi_server *srv, const char *path);
+int64_t ffcgi_server_status(ffcgi_server *srv, int format, char *buf, size_t cap);
 void ffcgi_server_free(ffcgi_server *srv);
 int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);
 int ffcgi_accept(ffcgi_request *req);

@@ -15,7 +15,7 @@ import sys
 from typing import Callable, List, Optional, Tuple
 
 from .errors import Error
-from .server import LIMIT_BODY_BYTES, LIMIT_IDLE_MS, Server, log_level
+from .server import LIMIT_BODY_BYTES, LIMIT_IDLE_MS, LIMIT_SLOW_MS, Server, log_level
 
 # Threads per process. Each is an interpreter thread with its own stack and
 # request handle; past a few hundred a process only queues more work behind
@@ -100,6 +100,12 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
              "(default -: standard error)")
     add("--log-level", type=level_name, default="warning", metavar="LEVEL",
         help="error, warning, info, debug or off (default warning)")
+    add("--status-path", metavar="PATH",
+        help="answer requests for PATH (e.g. /status) with the status page: every worker's "
+             "state and request, and the totals; ?json for JSON (default: none)")
+    add("--slow", type=seconds, metavar="SECONDS",
+        help="log a request that takes longer (warning) and count it as slow on the status "
+             "page (default: none)")
     add("--grace", type=seconds, default=DEFAULT_GRACE_SECONDS, metavar="SECONDS",
         help="at a stop (SIGTERM, SIGINT), how long requests in flight may still run; a second "
              f"signal stops at once (default {DEFAULT_GRACE_SECONDS:g})")
@@ -163,9 +169,11 @@ def open_server(args: argparse.Namespace) -> Server:
         limits[LIMIT_BODY_BYTES] = args.max_body
     if args.idle_timeout is not None:
         limits[LIMIT_IDLE_MS] = int(args.idle_timeout * 1000)
+    if args.slow is not None:
+        limits[LIMIT_SLOW_MS] = int(args.slow * 1000)
     return Server(args.socket, backlog=args.backlog, mode=args.mode, limits=limits,
                   allow=args.allow, access_log=args.access_log, error_log=args.error_log,
-                  log_level=args.log_level)
+                  log_level=args.log_level, status_path=args.status_path)
 
 
 def cgi_notice(prog: str) -> List[str]:

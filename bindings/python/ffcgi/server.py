@@ -48,9 +48,12 @@ def log_level(level: LogLevel) -> int:
     return check(lib.ffcgi_log_level_from_name(encoded))
 
 
+STATUS_TEXT: int = lib.FFCGI_STATUS_TEXT
+STATUS_JSON: int = lib.FFCGI_STATUS_JSON
 LIMIT_BODY_BYTES: int = lib.FFCGI_LIMIT_BODY_BYTES  # bytes of a body; default 0: no limit
 LIMIT_IDLE_MS: int = lib.FFCGI_LIMIT_IDLE_MS  # a stalled or idle connection; default 60000
 LIMIT_CONNECTIONS: int = lib.FFCGI_LIMIT_CONNECTIONS  # connections held at once; default 1024
+LIMIT_SLOW_MS: int = lib.FFCGI_LIMIT_SLOW_MS  # a longer request is logged and counted slow; 0: none
 
 
 class _Slot:
@@ -112,7 +115,7 @@ class Server:
                  mode: Optional[int] = None, limits: Optional[Mapping[int, int]] = None,
                  allow: Union[str, Iterable[str], None] = None,
                  access_log: Optional[str] = None, error_log: Optional[str] = None,
-                 log_level: LogLevel = "warning") -> None:
+                 log_level: LogLevel = "warning", status_path: Optional[str] = None) -> None:
         out = ffi.new("ffcgi_server **")
         if address is None:
             check(lib.ffcgi_server_inherit(out))
@@ -121,25 +124,27 @@ class Server:
             if b"\0" in encoded:  # a C string would end there: another address
                 raise AddressError(lib.FFCGI_EADDRESS, f"address {address!r} contains NUL")
             check(lib.ffcgi_server_open(out, encoded, backlog, -1 if mode is None else mode))
-        self._adopt(out[0], limits, allow, (access_log, error_log, log_level))
+        self._adopt(out[0], limits, allow, (access_log, error_log, log_level), status_path)
 
     @classmethod
     def from_fd(cls, fd: int, *, limits: Optional[Mapping[int, int]] = None,
                 allow: Union[str, Iterable[str], None] = None,
                 access_log: Optional[str] = None, error_log: Optional[str] = None,
-                log_level: LogLevel = "warning") -> "Server":
+                log_level: LogLevel = "warning",
+                status_path: Optional[str] = None) -> "Server":
         """A server on ``fd``, an already listening socket (unix or TCP) that
         stays the caller's: close() does not close it. The descriptor is set
         to non-blocking. Raises NotListeningError for anything else."""
         out = ffi.new("ffcgi_server **")
         check(lib.ffcgi_server_from_fd(out, fd))
         server = cls.__new__(cls)
-        server._adopt(out[0], limits, allow, (access_log, error_log, log_level))
+        server._adopt(out[0], limits, allow, (access_log, error_log, log_level), status_path)
         return server
 
     def _adopt(self, handle: Any, limits: Optional[Mapping[int, int]],
                allow: Union[str, Iterable[str], None],
-               logs: Tuple[Optional[str], Optional[str], LogLevel]) -> None:
+               logs: Tuple[Optional[str], Optional[str], LogLevel],
+               status_path: Optional[str]) -> None:
         self._handle = handle
         # An RLock: shutdown() takes it and may run in a signal handler on a
         # thread that holds it already.
@@ -163,6 +168,8 @@ class Server:
                 self.access_log(access_log)
             if error_log is not None:
                 self.error_log(error_log, log_level)
+            if status_path is not None:
+                self.status_path(status_path)
         except BaseException:
             self._finalizer()
             raise
@@ -316,6 +323,37 @@ class Server:
             check(lib.ffcgi_server_log(self._handle, number,
                                        message.encode("utf-8", "backslashreplace")))
 
+    def status_path(self, path: Optional[str]) -> None:
+        """Requests for ``path`` (e.g. "/status") are answered by libffcgi
+        with the status page — every worker's state, requests and current
+        request, and the totals; JSON for ``?json``, else plain text — and
+        never reach the handler; None turns it off. Before the first
+        accept() (StateError after); InvalidArgumentError unless it begins
+        with "/" and has no "?"."""
+        encoded = None if path is None else path.encode("utf-8")
+        if encoded is not None and b"\0" in encoded:
+            raise InvalidArgumentError(lib.FFCGI_EINVAL, f"status path {path!r} contains NUL")
+        with self._lock:
+            self._check_open()
+            check(lib.ffcgi_server_status_path(self._handle,
+                                               ffi.NULL if encoded is None else encoded))
+
+    def status(self, format: str = "text") -> str:
+        """The status page now, as "text" or "json" (json.loads() it)."""
+        if format not in ("text", "json"):
+            raise InvalidArgumentError(lib.FFCGI_EINVAL,
+                                       f"status format {format!r} is not 'text' or 'json'")
+        number = STATUS_JSON if format == "json" else STATUS_TEXT
+        with self._lock:
+            self._check_open()
+            size = 16384
+            while True:
+                buf = ffi.new("char[]", size)
+                length = check(lib.ffcgi_server_status(self._handle, number, buf, size))
+                if length < size:
+                    return ffi.string(buf, length).decode("utf-8", "replace")
+                size = length + 1
+
     def reopen_logs(self) -> None:
         """Opens the access and error logs' paths again after they were
         renamed (log rotation); safe while requests are served."""
@@ -397,5 +435,5 @@ class Server:
 
 
 __all__ = ["LIMIT_BODY_BYTES", "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES",
-           "LOG_DEBUG", "LOG_ERROR", "LOG_INFO", "LOG_OFF", "LOG_WARNING", "LogLevel", "Server",
-           "log_level"]
+           "LIMIT_SLOW_MS", "LOG_DEBUG", "LOG_ERROR", "LOG_INFO", "LOG_OFF", "LOG_WARNING",
+           "LogLevel", "Server", "log_level"]

@@ -1,7 +1,8 @@
-"""The logs from Python: Server(access_log=, error_log=, log_level=),
+"""The logs and the status page from Python: Server(access_log=, error_log=, log_level=),
 access_log(), error_log(), log(), reopen_logs(), log_level(); lines written
 by libffcgi in its format (the C tests check every field; these check that
 Python reaches them and that its errors are the right classes)."""
+import json
 import os
 import re
 import time
@@ -82,3 +83,26 @@ def test_log_files_that_cannot_be_opened_raise_file_error(address):
             server.error_log("-", "loud")
         server.error_log(None)  # off again: no error
         server.log("error", "dropped: no log")
+
+
+def test_status_path_and_status(client, serving, address):
+    server = ffcgi.Server(address, status_path="/status")
+    with pytest.raises(ffcgi.InvalidArgumentError):
+        server.status_path("status")
+    with pytest.raises(ffcgi.InvalidArgumentError):
+        server.status("xml")
+    seen = []
+    serving.start(lambda request: seen.append(request.env.get("REQUEST_URI")) or
+                  request.print("app"), server=server)
+    client.request(address, params=[("REQUEST_URI", "/a")])
+    page = client.request(address, params=[("REQUEST_URI", "/status")], query="json")
+    assert page.status_line == b"200 OK" and b'"processes":1' in page.body
+    assert seen == ["/a"]
+    deadline = time.monotonic() + 10
+    while '"requests":2,' not in server.status("json") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    status = json.loads(server.status("json"))
+    assert status["requests"] == 2 and status["accepted_connections"] == 2
+    assert server.status().startswith("pid:")
+    with pytest.raises(ffcgi.StateError):
+        server.status_path("/other")

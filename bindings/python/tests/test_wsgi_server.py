@@ -312,6 +312,31 @@ def test_logs_chdir_and_pythonpath(processes, client, app_dir, tmp_path):
     assert "info: shutting down" in text
 
 
+def test_the_status_page_is_answered_by_the_library(processes, client, app_dir):
+    address = os.path.join(app_dir, "cli.sock")
+    process = cli(processes, app_dir, "flags_app.py", "--socket", address, "--threads", "2",
+                  "--status-path", "/status", "--slow", "0.5")
+    wait_for_listener(address, process)
+    pending = client.start(address, params=PARAMS + [("REQUEST_URI", "/hanging")],
+                           query="slow")
+    marker = os.path.join(app_dir, "slow.marker")
+    deadline = time.monotonic() + WAIT
+    while not os.path.exists(marker):
+        assert time.monotonic() < deadline, "the slow request never started"
+        time.sleep(0.01)
+    page = client.request(address, params=PARAMS + [("REQUEST_URI", "/status?json")],
+                          query="json")
+    assert page.status_line == b"200 OK"
+    status = json.loads(page.body)
+    assert status["processes"] == 1 and status["busy_workers"] == 2
+    busy = {worker["target"] for worker in status["workers"] if worker["state"] == "busy"}
+    assert busy == {"/hanging", "/status?json"}
+    pending.result()
+    text = client.request(address, params=PARAMS + [("REQUEST_URI", "/status")])
+    assert text.body.startswith(b"pid:") and b"\nslow requests:        1\n" in text.body
+    assert processes.stop(process) == 0
+
+
 def test_without_a_socket_on_a_terminal_it_says_what_cgi_mode_does(app_dir):
     main_end, terminal = os.openpty()
     try:

@@ -44,6 +44,7 @@ enum ffcgi_limit is export (
     FFCGI_LIMIT_BODY_BYTES => 3,
     FFCGI_LIMIT_IDLE_MS => 4,
     FFCGI_LIMIT_CONNECTIONS => 5,
+    FFCGI_LIMIT_SLOW_MS => 6,
 );
 
 enum ffcgi_role is export (
@@ -58,6 +59,11 @@ enum ffcgi_log_level is export (
     FFCGI_LOG_WARNING => 2,
     FFCGI_LOG_INFO => 3,
     FFCGI_LOG_DEBUG => 4,
+);
+
+enum ffcgi_status_format is export (
+    FFCGI_STATUS_TEXT => 0,
+    FFCGI_STATUS_JSON => 1,
 );
 
 class ffcgi_server is repr('CPointer') is export { }
@@ -85,6 +91,8 @@ sub ffcgi_server_error_log(ffcgi_server $srv, Str $path, int32 $level --> int32)
 sub ffcgi_server_log(ffcgi_server $srv, int32 $level, Str $message --> int32) is native(&library) is export { * }
 sub ffcgi_request_log(ffcgi_request $req, int32 $level, Str $message --> int32) is native(&library) is export { * }
 sub ffcgi_server_reopen_logs(ffcgi_server $srv --> int32) is native(&library) is export { * }
+sub ffcgi_server_status_path(ffcgi_server $srv, Str $path --> int32) is native(&library) is export { * }
+sub ffcgi_server_status(ffcgi_server $srv, int32 $format, Blob $buf, size_t $cap --> int64) is native(&library) is export { * }
 sub ffcgi_server_free(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_request_new(CArray[ffcgi_request] $out, ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_accept(ffcgi_request $req --> int32) is native(&library) is export { * }
