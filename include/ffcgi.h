@@ -89,10 +89,30 @@ enum ffcgi_limit {
                                   * default 60000; 0: no limit */
     FFCGI_LIMIT_CONNECTIONS = 5, /* connections held at once (idle, being read or
                                   * served); default 1024; since 1.1 */
-    FFCGI_LIMIT_SLOW_MS = 6      /* a request that took longer is counted as slow on
+    FFCGI_LIMIT_SLOW_MS = 6,     /* a request that took longer is counted as slow on
                                   * the status page and logged (warning); default
                                   * 0: none; since 1.2 */
+    FFCGI_LIMIT_MAX_REQUESTS = 7,/* after about this many requests (plus up to 10 %,
+                                  * chosen at random once, so processes started
+                                  * together do not retire together) the server
+                                  * retires; default 0: never; since 1.2 */
+    FFCGI_LIMIT_MAX_RSS_BYTES = 8/* when the process's resident memory passes this
+                                  * (looked at after a request, at most once a
+                                  * second) the server retires; 0: never; since 1.2 */
 };
+
+/* Why a server retired (ffcgi_server_retired()): it stopped handing out
+ * requests as after ffcgi_server_shutdown(), and the process should be
+ * replaced by a fresh one. */
+enum ffcgi_retire_reason {
+    FFCGI_RETIRED_NOT = 0,          /* serving, or shut down by the app */
+    FFCGI_RETIRED_MAX_REQUESTS = 1, /* FFCGI_LIMIT_MAX_REQUESTS reached */
+    FFCGI_RETIRED_MAX_RSS = 2       /* FFCGI_LIMIT_MAX_RSS_BYTES passed */
+};
+
+/* The exit status of a process that retired: ffcgi-supervisor replaces it
+ * at once, without the back-off it applies to a crash. (EX_TEMPFAIL.) */
+enum ffcgi_exit_status { FFCGI_RETIRED_EXIT_STATUS = 75 };
 
 /* Roles of a FastCGI request (FastCGI 1.0, section 6). */
 enum ffcgi_role {
@@ -185,6 +205,15 @@ FFCGI_API int ffcgi_server_fd(const ffcgi_server *srv);
  * Safe from any thread and from a signal handler (async-signal-safe).
  * Idempotent; NULL is ignored. */
 FFCGI_API void ffcgi_server_shutdown(ffcgi_server *srv);
+
+/* ffcgi_server_retired(): an ffcgi_retire_reason: FFCGI_RETIRED_NOT while
+ * the server serves (or after ffcgi_server_shutdown()), else why it
+ * retired. A retired server hands out no new requests (accept returns
+ * FFCGI_ESHUTDOWN) and lets the ones in flight finish; the app should then
+ * exit with FFCGI_RETIRED_EXIT_STATUS so that ffcgi-supervisor starts a fresh
+ * process at once (or re-execute itself, keeping its listener). The error
+ * log says why (info). FFCGI_EINVAL for NULL. Thread-safe. */
+FFCGI_API int ffcgi_server_retired(const ffcgi_server *srv);
 
 /* ffcgi_server_set_limit(): sets one of the FFCGI_LIMIT_* limits of every
  * request on `srv` (value >= 0; see enum ffcgi_limit for the meaning of 0).

@@ -17,6 +17,9 @@ void ffc_limits_init(struct ffc_limits *l)
     atomic_init(&l->idle_ms, DEFAULT_IDLE_MS);
     atomic_init(&l->connections, DEFAULT_CONNECTIONS);
     atomic_init(&l->slow_ms, 0);
+    atomic_init(&l->max_requests, 0);
+    atomic_init(&l->max_requests_set, 0);
+    atomic_init(&l->max_rss_bytes, 0);
 }
 
 void ffc_limits_read(const struct ffc_limits *l, struct ffc_limit_values *out)
@@ -60,6 +63,13 @@ int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value)
     case FFCGI_LIMIT_SLOW_MS:
         atomic_store(&l->slow_ms, (long long)value);
         return 0;
+    case FFCGI_LIMIT_MAX_REQUESTS:
+        atomic_store(&l->max_requests_set, (long long)value);
+        atomic_store(&l->max_requests, (long long)ffc_with_jitter(value));
+        return 0;
+    case FFCGI_LIMIT_MAX_RSS_BYTES:
+        atomic_store(&l->max_rss_bytes, (long long)value);
+        return 0;
     default:
         return ffc_fail(FFCGI_EINVAL, "ffcgi_server_set_limit: unknown limit %d", limit);
     }
@@ -78,6 +88,8 @@ int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit)
     case FFCGI_LIMIT_IDLE_MS: return v.idle_ms < 0 ? 0 : v.idle_ms;
     case FFCGI_LIMIT_CONNECTIONS: return (int64_t)v.connections;
     case FFCGI_LIMIT_SLOW_MS: return atomic_load(&srv->limits.slow_ms);
+    case FFCGI_LIMIT_MAX_REQUESTS: return atomic_load(&srv->limits.max_requests_set);
+    case FFCGI_LIMIT_MAX_RSS_BYTES: return atomic_load(&srv->limits.max_rss_bytes);
     default: return ffc_fail(FFCGI_EINVAL, "ffcgi_server_limit: unknown limit %d", limit);
     }
 }

@@ -25,6 +25,9 @@ struct ffc_limits {
     atomic_int idle_ms;
     atomic_size_t connections;
     atomic_llong slow_ms;   /* 0: none; read when a request ends */
+    atomic_llong max_requests; /* 0: none; with its jitter (recycle.c) */
+    atomic_llong max_requests_set; /* as the app set it */
+    atomic_llong max_rss_bytes; /* 0: none */
 };
 
 void ffc_limits_init(struct ffc_limits *l);

@@ -160,10 +160,12 @@ static void note_start(ffcgi_request *req)
     req->started_wall = time(NULL);
 }
 
-/* The request is answered: counted, and logged if it was slow. */
+/* The request is answered: counted, logged if it was slow, and the server
+ * retired if a recycling limit says so. */
 static void note_end(ffcgi_request *req)
 {
     ffc_board_worker_done(req);
+    ffc_recycle_after_request(req);
     int64_t slow_ms = atomic_load_explicit(&req->srv->limits.slow_ms, memory_order_relaxed);
     if (slow_ms <= 0)
         return;

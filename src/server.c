@@ -35,6 +35,7 @@ static int server_alloc(ffcgi_server **out, enum ffc_server_kind kind)
     ffc_limits_init(&srv->limits);
     ffc_allow_init(&srv->allow);
     atomic_init(&srv->shutting_down, 0);
+    atomic_init(&srv->retired, FFCGI_RETIRED_NOT);
     atomic_init(&srv->cgi_request_taken, 0);
     *out = srv;
     return 0;

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "ffcgi.h"
@@ -50,6 +51,9 @@ struct ffcgi_server {
     int wake_pipe[2];       /* [1] is written once by ffcgi_server_shutdown() */
     atomic_int shutting_down;
     atomic_int shutdown_noted; /* the error log said so (loop.c) */
+    atomic_int retired;     /* an ffcgi_retire_reason (recycle.c) */
+    atomic_llong served;    /* requests answered, for FFCGI_LIMIT_MAX_REQUESTS */
+    atomic_llong rss_checked_ms; /* when resident memory was last looked at */
     atomic_int cgi_request_taken;
     struct ffc_limits limits;
     struct ffc_allow allow;
@@ -87,6 +91,12 @@ void ffc_peer_describe(int fd, char *out, size_t cap);
 /* listen_queue.c: the connections waiting in srv's accept queue and the
  * queue's limit; 0, or -1 when the system does not say. */
 int ffc_listen_queue(const struct ffcgi_server *srv, long *queued, long *limit);
+
+/* recycle.c */
+/* `value` plus up to 10 %, at random: FFCGI_LIMIT_MAX_REQUESTS's jitter. */
+int64_t ffc_with_jitter(int64_t value);
+/* A request was answered: retires the server if a recycling limit says so. */
+void ffc_recycle_after_request(struct ffcgi_request *req);
 
 /* A parsed listen address (address.c). */
 struct ffc_address {

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 
-from harness import (echo_ok, expect, main, request, rolling_restart_under_load,
+from harness import (RequestLoop, echo_ok, expect, main, request, rolling_restart_under_load,
                      wait_until)
 
 
@@ -88,6 +88,29 @@ def status_page_shows_every_worker(paths, ws):
     expect(sup.wait_exit(timeout=30) == 0, "exit status 0")
 
 
+def max_requests_replaces_workers(paths, ws):
+    sock = ws.path("recycle.sock")
+    app = [sys.executable, "-m", "ffcgi.wsgi",
+           os.path.join(paths.source_dir, "examples", "echo_wsgi.py"), "--max-requests", "15"]
+    sup = ws.supervise("sup", ["--socket", sock, "--workers", "2"], app,
+                       env=devenv_environment(paths))
+    sup.wait_log(r"worker \d pid \d+ started", count=2)
+    wait_until("the WSGI workers", lambda: echo_ok(paths, sock)[0], timeout=20)
+    loop = RequestLoop(paths, sock, limit=120)
+    loop.start()
+    loop.join(120)
+    expect(loop.done == 120 and not loop.failures,
+           "%d requests, failures: %r" % (loop.done, loop.failures[:3]))
+    retired = sup.matches(r"worker \d pid \d+ retired \(exit status 75\) after [\d.]+ s; "
+                          r"replacing it now")
+    expect(len(retired) >= 4, "workers retired and were replaced: %d" % len(retired))
+    expect(not sup.matches(r"restarting in"), "no back-off for a retired worker")
+    sup.signal(signal.SIGTERM)
+    expect(sup.wait_exit(timeout=30) == 0, "exit status 0")
+
+
 if __name__ == "__main__":
     main([("Python echo workers: restart, rolling restart, stop", python_echo_workers),
-          ("the status page of WSGI workers shows every worker", status_page_shows_every_worker)])
+          ("the status page of WSGI workers shows every worker", status_page_shows_every_worker),
+          ("--max-requests: retired workers are replaced at once, no request fails",
+           max_requests_replaces_workers)])

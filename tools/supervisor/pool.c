@@ -4,9 +4,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
-#include "log.h"
+#include <ffcgi.h>
+
 #include "board.h"
+#include "log.h"
 #include "pool.h"
 #include "spawn.h"
 
@@ -146,6 +149,15 @@ int sup_pool_start(struct sup_pool **out, const struct sup_pool_config *cfg, int
     return 0;
 }
 
+/* A worker that retired (a recycling limit of the library) is replaced
+ * at once, unless it did so at start (then it is treated as a crash, so
+ * that it cannot make the supervisor spin). */
+static int retired(int status, int64_t ran_ms)
+{
+    return WIFEXITED(status) && WEXITSTATUS(status) == FFCGI_RETIRED_EXIT_STATUS &&
+           ran_ms >= SUP_BACKOFF_INITIAL_MS;
+}
+
 void sup_pool_reaped(struct sup_pool *pool, pid_t pid, int status, int64_t now_ms)
 {
     sup_board_reaped(pid);
@@ -171,6 +183,12 @@ void sup_pool_reaped(struct sup_pool *pool, pid_t pid, int status, int64_t now_m
         other->role = SERVING;
         sup_log("worker %d pid %d %s after %.3f s; pid %d (rolling restart) takes its place",
                 n, (int)pid, why, ran, (int)other->pid);
+    } else if (retired(status, now_ms - p->started_ms)) {
+        struct slot *s = &pool->slots[p->slot];
+        s->delay_ms = 0; /* not a crash: the back-off starts afresh */
+        s->restart_ms = now_ms;
+        sup_log("worker %d pid %d retired (exit status %d) after %.3f s; replacing it now", n,
+                (int)pid, FFCGI_RETIRED_EXIT_STATUS, ran);
     } else {
         int delay = schedule_restart(pool, p->slot, now_ms - p->started_ms, now_ms);
         sup_log("worker %d pid %d %s after %.3f s; restarting in %d ms", n, (int)pid, why,

@@ -11,11 +11,13 @@ import argparse
 import grp
 import os
 import pwd
+import stat
 import sys
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, NoReturn, Optional, Tuple
 
 from .errors import Error
-from .server import LIMIT_BODY_BYTES, LIMIT_IDLE_MS, LIMIT_SLOW_MS, Server, log_level
+from .server import (EXIT_RETIRED, LIMIT_BODY_BYTES, LIMIT_IDLE_MS, LIMIT_MAX_REQUESTS,
+                     LIMIT_MAX_RSS_BYTES, LIMIT_SLOW_MS, Server, log_level)
 
 # Threads per process. Each is an interpreter thread with its own stack and
 # request handle; past a few hundred a process only queues more work behind
@@ -23,6 +25,15 @@ from .server import LIMIT_BODY_BYTES, LIMIT_IDLE_MS, LIMIT_SLOW_MS, Server, log_
 MAX_THREADS = 1024
 # How long a stop waits for the requests in flight (--grace).
 DEFAULT_GRACE_SECONDS = 30.0
+# A re-executed server finds its listener here (and forgets it at once, so
+# that the app's own child processes never see it): the descriptor, and the
+# identity of the unix socket file the first process created, so the last
+# one removes that file and nothing else.
+LISTEN_FD_ENV = "FFCGI_REEXEC_LISTEN_FD"
+SOCKET_FILE_ENV = "FFCGI_REEXEC_SOCKET_FILE"
+# Set by ffcgi-supervisor in its workers (the shared scoreboard).
+SUPERVISOR_ENV = "FFCGI_SCOREBOARD"
+_START_DIRECTORY = os.getcwd()
 
 
 def whole_number(minimum: int, maximum: Optional[int] = None) -> Callable[[str], int]:
@@ -106,6 +117,12 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     add("--slow", type=seconds, metavar="SECONDS",
         help="log a request that takes longer (warning) and count it as slow on the status "
              "page (default: none)")
+    add("--max-requests", type=whole_number(0), metavar="N",
+        help="after about N requests (plus up to 10 %% at random) the process is replaced "
+             "by a fresh one, the requests in flight finished first (default: never)")
+    add("--max-rss", type=whole_number(0), metavar="MIB",
+        help="once resident memory passes MIB mebibytes the process is replaced the same way "
+             "(default: never)")
     add("--grace", type=seconds, default=DEFAULT_GRACE_SECONDS, metavar="SECONDS",
         help="at a stop (SIGTERM, SIGINT), how long requests in flight may still run; a second "
              f"signal stops at once (default {DEFAULT_GRACE_SECONDS:g})")
@@ -171,9 +188,69 @@ def open_server(args: argparse.Namespace) -> Server:
         limits[LIMIT_IDLE_MS] = int(args.idle_timeout * 1000)
     if args.slow is not None:
         limits[LIMIT_SLOW_MS] = int(args.slow * 1000)
-    return Server(args.socket, backlog=args.backlog, mode=args.mode, limits=limits,
-                  allow=args.allow, access_log=args.access_log, error_log=args.error_log,
-                  log_level=args.log_level, status_path=args.status_path)
+    if args.max_requests:
+        limits[LIMIT_MAX_REQUESTS] = args.max_requests
+    if args.max_rss:
+        limits[LIMIT_MAX_RSS_BYTES] = args.max_rss << 20
+    options = dict(limits=limits, allow=args.allow, access_log=args.access_log,
+                   error_log=args.error_log, log_level=args.log_level,
+                   status_path=args.status_path)
+    inherited = os.environ.pop(LISTEN_FD_ENV, None)
+    args.socket_file = os.environ.pop(SOCKET_FILE_ENV, None)
+    if inherited is not None:  # re-executed: the listener stayed open
+        return Server.from_fd(int(inherited), **options)
+    server = Server(args.socket, backlog=args.backlog, mode=args.mode, **options)
+    path = _unix_path(args.socket)
+    if path is not None:
+        st = os.stat(path)
+        args.socket_file = f"{st.st_dev}:{st.st_ino}:{path}"
+    return server
+
+
+def _unix_path(address: Optional[str]) -> Optional[str]:
+    if not address:
+        return None
+    path = address[5:] if address.startswith("unix:") else address
+    return path if path.startswith("/") or address.startswith("unix:") else None
+
+
+def remove_socket_file(args: argparse.Namespace) -> None:
+    """After the last stop of a re-executed server: removes the socket file
+    the first process created, if it is still that file (the library does
+    it for a server that was never re-executed)."""
+    if not getattr(args, "socket_file", None):
+        return
+    dev, ino, path = args.socket_file.split(":", 2)
+    try:
+        st = os.lstat(path)
+        if stat.S_ISSOCK(st.st_mode) and (st.st_dev, st.st_ino) == (int(dev), int(ino)):
+            os.unlink(path)
+    except OSError:
+        pass  # gone already
+
+
+def replace_process(server: Server, why: str, args: argparse.Namespace) -> NoReturn:
+    """serve_on()'s reload: under ffcgi-supervisor a retired worker exits
+    with EXIT_RETIRED and the supervisor starts a fresh one at once;
+    otherwise the process re-executes itself with the same command line,
+    keeping the listener open (connections wait in its queue meanwhile), so
+    a reload or a recycling loses no request. The new process loads the
+    app's code afresh."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if why != "SIGHUP" and os.environ.get(SUPERVISOR_ENV):
+        server.log("info", f"retired ({server.retired}): exiting with status {EXIT_RETIRED} "
+                           f"for ffcgi-supervisor to start a fresh worker")
+        os._exit(EXIT_RETIRED)
+    fd = server.fileno()
+    os.set_inheritable(fd, True)
+    os.environ[LISTEN_FD_ENV] = str(fd)
+    if getattr(args, "socket_file", None):
+        os.environ[SOCKET_FILE_ENV] = args.socket_file
+    server.log("info", f"{why}: re-executing {' '.join(sys.orig_argv)} with the listener "
+                       f"kept open")
+    os.chdir(_START_DIRECTORY)  # relative paths of the command line mean what they meant
+    os.execv(sys.executable, sys.orig_argv)
 
 
 def cgi_notice(prog: str) -> List[str]:
@@ -187,4 +264,5 @@ def cgi_notice(prog: str) -> List[str]:
 
 __all__ = ["DEFAULT_GRACE_SECONDS", "MAX_THREADS", "add_server_options", "cgi_notice",
            "check_privileges", "drop_privileges", "file_mode", "level_name", "open_server",
-           "prepare_process", "seconds", "whole_number"]
+           "prepare_process", "remove_socket_file", "replace_process", "seconds",
+           "whole_number"]

@@ -30,6 +30,11 @@ LOG_WARNING: int = lib.FFCGI_LOG_WARNING
 LOG_INFO: int = lib.FFCGI_LOG_INFO
 LOG_DEBUG: int = lib.FFCGI_LOG_DEBUG
 LogLevel = Union[str, int]
+LIMIT_MAX_REQUESTS: int = lib.FFCGI_LIMIT_MAX_REQUESTS  # retire after about this many; 0: never
+LIMIT_MAX_RSS_BYTES: int = lib.FFCGI_LIMIT_MAX_RSS_BYTES  # retire past this resident size
+EXIT_RETIRED: int = lib.FFCGI_RETIRED_EXIT_STATUS  # the exit status ffcgi-supervisor replaces at once
+_RETIRE_REASONS = {lib.FFCGI_RETIRED_NOT: None, lib.FFCGI_RETIRED_MAX_REQUESTS: "max_requests",
+                   lib.FFCGI_RETIRED_MAX_RSS: "max_rss"}
 
 
 def log_level(level: LogLevel) -> int:
@@ -323,6 +328,17 @@ class Server:
             check(lib.ffcgi_server_log(self._handle, number,
                                        message.encode("utf-8", "backslashreplace")))
 
+    @property
+    def retired(self) -> Optional[str]:
+        """Why libffcgi retired this server — "max_requests" or "max_rss"
+        (LIMIT_MAX_REQUESTS, LIMIT_MAX_RSS_BYTES) — or None while it serves
+        (or after shutdown()). A retired server hands out no new request;
+        its process should be replaced (ffcgi.wsgi does it)."""
+        with self._lock:
+            if self._closed:
+                return None
+            return _RETIRE_REASONS.get(check(lib.ffcgi_server_retired(self._handle)))
+
     def status_path(self, path: Optional[str]) -> None:
         """Requests for ``path`` (e.g. "/status") are answered by libffcgi
         with the status page — every worker's state, requests and current
@@ -435,5 +451,5 @@ class Server:
 
 
 __all__ = ["LIMIT_BODY_BYTES", "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES",
-           "LIMIT_SLOW_MS", "LOG_DEBUG", "LOG_ERROR", "LOG_INFO", "LOG_OFF", "LOG_WARNING",
+           "EXIT_RETIRED", "LIMIT_MAX_REQUESTS", "LIMIT_MAX_RSS_BYTES", "LIMIT_SLOW_MS", "LOG_DEBUG", "LOG_ERROR", "LOG_INFO", "LOG_OFF", "LOG_WARNING",
            "LogLevel", "Server", "log_level"]

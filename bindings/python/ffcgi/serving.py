@@ -12,6 +12,11 @@ an Exception (SystemExit, KeyboardInterrupt), or a failure of accept()
 itself, stops the whole server; serve() re-raises it once every worker has
 stopped and the server is closed.
 
+SIGHUP, and the library retiring the server (a recycling limit such as
+LIMIT_MAX_REQUESTS), call the ``reload`` given to serve_on() once the
+requests in flight are done (ffcgi.wsgi re-executes itself there, keeping
+the listener, or under ffcgi-supervisor exits to be replaced).
+
 A stop waits for the requests in flight; with ``grace`` at most that many
 seconds, and a second SIGTERM or SIGINT ends the wait at once. Requests
 still running then are abandoned: the error log says how many, and the
@@ -24,7 +29,7 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Mapping, NoReturn, Optional, Union
 
 from .errors import Error
 from .request import Request
@@ -54,15 +59,16 @@ class _Workers:
         self.server = server
         self.handler = handler
         self.fatal: Optional[BaseException] = None
-        self.stop_requested: Optional[float] = None  # time.monotonic() of the first stop signal
+        self.stop_requested: Optional[float] = None  # time.monotonic() when the stop began
         self.stop_now = False  # a second stop signal
+        self.reload_requested = False  # SIGHUP
         self.threads = [threading.Thread(target=self.work, name=f"ffcgi-worker-{i}", daemon=True)
                         for i in range(threads)]
 
     def work(self) -> None:
         # Stop signals go to the main thread, whose handler shuts the server
         # down; a worker inside libfcgi's read or write is never interrupted.
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS + (signal.SIGHUP,))
         try:
             for request in self.server:
                 try:
@@ -79,22 +85,36 @@ class _Workers:
                 self.fatal = error
             self.server.shutdown()
 
+    def _begin_stop(self) -> None:
+        if self.stop_requested is None:
+            self.stop_requested = time.monotonic()
+            self.server.shutdown()
+
     def stop_signal(self) -> None:
         """A stop signal arrived (on the main thread): the first stops
         accepting, a second ends the grace at once."""
         if self.stop_requested is None:
-            self.stop_requested = time.monotonic()
-            self.server.shutdown()
+            self._begin_stop()
         else:
             self.stop_now = True
 
+    def reload_signal(self) -> None:
+        """SIGHUP: stop accepting; serve_on's reload takes over once the
+        requests in flight are done."""
+        self.reload_requested = True
+        self._begin_stop()
+
     def _grace_over(self, grace: Optional[float]) -> bool:
+        if self.stop_requested is None and self.server.retired:
+            self.stop_requested = time.monotonic()  # retired by the library: a stop too
         if self.stop_requested is None:
             return False
         return self.stop_now or (grace is not None
                                  and time.monotonic() - self.stop_requested > grace)
 
-    def run(self, grace: Optional[float]) -> None:
+    def run(self, grace: Optional[float]) -> bool:
+        """Runs the workers until they end; False if the stop's grace ran
+        out first (workers are still busy then)."""
         try:
             for thread in self.threads:
                 thread.start()
@@ -102,36 +122,52 @@ class _Workers:
                 while thread.is_alive():
                     thread.join(0.2)  # short waits keep the main thread's signal handlers running
                     if self._grace_over(grace):
-                        self._abandon(grace)
+                        return False
+            return True
         finally:
             self.server.shutdown()
-            for thread in self.threads:
-                if thread.ident is not None:
-                    thread.join()
+            if not self._grace_over(grace):
+                for thread in self.threads:
+                    if thread.ident is not None:
+                        thread.join()
 
-    def _abandon(self, grace: Optional[float]) -> None:
-        running = sum(thread.is_alive() for thread in self.threads)
+    def busy(self) -> int:
+        return sum(thread.is_alive() for thread in self.threads)
+
+    def cut_off(self, grace: Optional[float]) -> str:
+        """Logs the requests a stop is about to cut off; returns why."""
         why = "a second stop signal" if self.stop_now else f"the grace of {grace:g} s ran out"
-        self.server.log("error", f"stopping at once ({why}): {running} worker(s) still busy; "
-                                 f"their requests are cut off")
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(1)
+        self.server.log("error", f"stopping at once ({why}): {self.busy()} worker(s) still "
+                                 f"busy; their requests are cut off")
+        return why
 
 
-def _catch_stop_signals(workers: _Workers) -> Dict[int, Any]:
-    """Installs handlers that stop ``workers``; returns the old ones."""
+def _exit_now(status: int) -> NoReturn:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def _catch_signals(workers: _Workers, reload: bool) -> Dict[int, Any]:
+    """Installs handlers that stop (and with ``reload``, on SIGHUP,
+    reload) ``workers``; returns the old ones."""
     previous = {}
-    for signo in STOP_SIGNALS:
-        previous[signo] = signal.signal(signo, lambda *_: workers.stop_signal())
-        # SA_RESTART: libfcgi does not retry a read or write that a signal
-        # interrupted, so no thread in it may see EINTR.
+    handlers = {signo: lambda *_: workers.stop_signal() for signo in STOP_SIGNALS}
+    if reload:
+        handlers[signal.SIGHUP] = lambda *_: workers.reload_signal()
+    for signo, handler in handlers.items():
+        previous[signo] = signal.signal(signo, handler)
+        # SA_RESTART: no thread inside the library may see EINTR.
         signal.siginterrupt(signo, False)
     return previous
 
 
+Reload = Callable[[Server, str], NoReturn]
+
+
 def serve_on(server: Server, handler: Handler, *, threads: int = 1,
-             handle_signals: bool = True, grace: Optional[float] = None) -> None:
+             handle_signals: bool = True, grace: Optional[float] = None,
+             reload: Optional[Reload] = None) -> None:
     """Serves ``server`` with ``handler(request)`` on ``threads`` worker
     threads until it is shut down (``server.shutdown()`` from anywhere, or a
     stop signal), then closes it. Each request is finished after its handler
@@ -139,7 +175,13 @@ def serve_on(server: Server, handler: Handler, *, threads: int = 1,
     SIGTERM and SIGINT shut the server down gracefully (requests in flight
     complete, for at most ``grace`` seconds if given; a second signal stops
     at once: see the module docstring); the previous handlers are restored
-    on return. Re-raises a fatal exception of a worker."""
+    on return. Re-raises a fatal exception of a worker.
+
+    ``reload(server, why)`` replaces the process, keeping the listener
+    open (it never returns): it is called instead of closing the server
+    when SIGHUP arrived (why "SIGHUP") or the library retired the server (a
+    recycling limit: why "retired"), once the requests in flight are done
+    or the grace ran out. Without it SIGHUP keeps its default action."""
     if threads < 1:
         server.close()
         raise ValueError("threads must be at least 1")
@@ -147,8 +189,16 @@ def serve_on(server: Server, handler: Handler, *, threads: int = 1,
     previous: Dict[int, Any] = {}
     try:
         if handle_signals and threading.current_thread() is threading.main_thread():
-            previous = _catch_stop_signals(workers)
-        workers.run(grace)
+            previous = _catch_signals(workers, reload is not None)
+        finished = workers.run(grace)
+        replace = workers.reload_requested or bool(server.retired)
+        if reload is not None and replace and workers.fatal is None and not workers.stop_now:
+            if not finished:
+                workers.cut_off(grace)
+            reload(server, "SIGHUP" if workers.reload_requested else "retired")
+        if not finished:
+            workers.cut_off(grace)
+            _exit_now(1)
     finally:
         for signo, handler_before in previous.items():
             # None: the old handler was not set from Python; default it is.
@@ -180,4 +230,4 @@ def serve(handler: Handler, address: Optional[Address] = None, *, threads: int =
              threads=threads, handle_signals=handle_signals)
 
 
-__all__ = ["Handler", "STOP_SIGNALS", "serve", "serve_on"]
+__all__ = ["Handler", "Reload", "STOP_SIGNALS", "serve", "serve_on"]

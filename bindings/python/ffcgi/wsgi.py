@@ -73,6 +73,7 @@ from .errors import Error
 from .request import Request
 from . import command_line
 from .server import Address, Server
+from .serving import Reload
 from .serving import serve_on as _serve_handler_on
 
 __all__ = ["ErrorStream", "FileWrapper", "InputStream", "WSGIHandler", "load_app", "main", "run",
@@ -592,18 +593,20 @@ class WSGIHandler:
 
 def serve_on(server: Server, app: Application, *, threads: int = 1,
              script_name: Optional[str] = None, multiprocess: bool = False,
-             handle_signals: bool = True, grace: Optional[float] = None) -> None:
+             handle_signals: bool = True, grace: Optional[float] = None,
+             reload: Optional[Reload] = None) -> None:
     """Serves the WSGI ``app`` on an open ``server`` with ``threads`` worker
     threads until it is shut down (SIGTERM/SIGINT with ``handle_signals``,
     from the main thread), then closes the server. In-flight requests finish
     first. ``script_name`` is the mount prefix (see split_path);
     ``multiprocess`` is what wsgi.multiprocess says (true when several
     processes serve the same app, e.g. under mod_fcgid); ``grace`` bounds
-    how long a stop waits for requests in flight (see ffcgi.serving)."""
+    how long a stop waits for requests in flight and ``reload`` replaces the
+    process on SIGHUP or retirement (see ffcgi.serving)."""
     handler = WSGIHandler(app, multithread=threads > 1, multiprocess=multiprocess,
                           run_once=server.is_cgi, script_name=script_name)
     _serve_handler_on(server, handler, threads=threads, handle_signals=handle_signals,
-                      grace=grace)
+                      grace=grace, reload=reload)
 
 
 def serve(app: Application, address: Optional[Address] = None, *, threads: int = 1,
@@ -723,7 +726,10 @@ def _serve_args(load: Callable[[], Application], args: argparse.Namespace, name:
     elif server.is_cgi and sys.stdin.isatty():
         print("\n".join(command_line.cgi_notice(prog)), file=sys.stderr, flush=True)
     serve_on(server, app, threads=args.threads, script_name=args.script_name,
-             multiprocess=args.multiprocess, grace=args.grace)
+             multiprocess=args.multiprocess, grace=args.grace,
+             reload=None if server.is_cgi else
+             lambda server, why: command_line.replace_process(server, why, args))
+    command_line.remove_socket_file(args)
     return 0
 
 

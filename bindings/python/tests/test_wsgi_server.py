@@ -337,6 +337,88 @@ def test_the_status_page_is_answered_by_the_library(processes, client, app_dir):
     assert processes.stop(process) == 0
 
 
+VERSION_APP = textwrap.dedent("""
+    import os
+    VERSION = "one"
+
+    def application(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [f"{VERSION} {os.getpid()}".encode()]
+""")
+
+
+class RequestLoop(threading.Thread):
+    """Requests one after another until ``count`` or stop(); the answers'
+    bodies, and the failures."""
+
+    def __init__(self, client, address, count):
+        super().__init__(daemon=True)
+        self.client, self.address, self.count = client, address, count
+        self.bodies, self.failures = [], []
+        self.halt = threading.Event()
+
+    def run(self):
+        for _ in range(self.count):
+            if self.halt.is_set():
+                return
+            try:
+                response = self.client.request(self.address, params=PARAMS)
+                if response.status_line == b"200 OK":
+                    self.bodies.append(response.body.decode())
+                else:
+                    self.failures.append(response.status_line)
+            except ClientError as error:
+                self.failures.append(error)
+
+
+def test_sighup_reloads_the_code_without_a_failed_request(processes, client, app_dir):
+    with open(os.path.join(app_dir, "version_app.py"), "w") as source:
+        source.write(VERSION_APP)
+    address = os.path.join(app_dir, "cli.sock")
+    errors = os.path.join(app_dir, "errors.log")
+    process = cli(processes, app_dir, "version_app.py", "--socket", address, "--threads", "2",
+                  "--error-log", errors, "--log-level", "info")
+    wait_for_listener(address, process)
+    loop = RequestLoop(client, address, 200)
+    loop.start()
+    while len(loop.bodies) < 20 and loop.is_alive():
+        time.sleep(0.01)
+    with open(os.path.join(app_dir, "version_app.py"), "w") as source:
+        source.write(VERSION_APP.replace('"one"', '"two"'))
+    process.send_signal(signal.SIGHUP)
+    loop.join(60)
+    assert loop.failures == [] and len(loop.bodies) == 200
+    versions = [body.split()[0] for body in loop.bodies]
+    assert versions[0] == "one" and versions[-1] == "two"
+    assert versions == sorted(versions, key=["one", "two"].index)  # never back
+    assert {body.split()[1] for body in loop.bodies} == {str(process.pid)}  # exec keeps the pid
+    with open(errors) as log:
+        assert "SIGHUP: re-executing" in log.read()
+    assert os.path.exists(address)
+    assert processes.stop(process) == 0
+    assert not os.path.exists(address), "the re-executed server left its socket file"
+
+
+def test_max_requests_replaces_the_process_without_a_failed_request(processes, client,
+                                                                     app_dir):
+    address = os.path.join(app_dir, "cli.sock")
+    errors = os.path.join(app_dir, "errors.log")
+    process = cli(processes, app_dir, "flags_app.py", "--socket", address, "--threads", "2",
+                  "--max-requests", "20", "--error-log", errors, "--log-level", "info")
+    wait_for_listener(address, process)
+    loop = RequestLoop(client, address, 100)
+    loop.start()
+    loop.join(120)
+    assert loop.failures == [] and len(loop.bodies) == 100
+    with open(errors) as log:
+        text = log.read()
+    retirements = text.count("retiring: ")
+    assert 4 <= retirements <= 5, text  # 20 to 22 requests each
+    assert text.count("retired: re-executing") == retirements
+    assert processes.stop(process) == 0
+    assert not os.path.exists(address)
+
+
 def test_without_a_socket_on_a_terminal_it_says_what_cgi_mode_does(app_dir):
     main_end, terminal = os.openpty()
     try:

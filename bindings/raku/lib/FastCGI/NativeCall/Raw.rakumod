@@ -45,6 +45,18 @@ enum ffcgi_limit is export (
     FFCGI_LIMIT_IDLE_MS => 4,
     FFCGI_LIMIT_CONNECTIONS => 5,
     FFCGI_LIMIT_SLOW_MS => 6,
+    FFCGI_LIMIT_MAX_REQUESTS => 7,
+    FFCGI_LIMIT_MAX_RSS_BYTES => 8,
+);
+
+enum ffcgi_retire_reason is export (
+    FFCGI_RETIRED_NOT => 0,
+    FFCGI_RETIRED_MAX_REQUESTS => 1,
+    FFCGI_RETIRED_MAX_RSS => 2,
+);
+
+enum ffcgi_exit_status is export (
+    FFCGI_RETIRED_EXIT_STATUS => 75,
 );
 
 enum ffcgi_role is export (
@@ -81,6 +93,7 @@ sub ffcgi_server_inherit(CArray[ffcgi_server] $out --> int32) is native(&library
 sub ffcgi_server_is_cgi(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_fd(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_shutdown(ffcgi_server $srv) is native(&library) is export { * }
+sub ffcgi_server_retired(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_set_limit(ffcgi_server $srv, int32 $limit, int64 $value --> int32) is native(&library) is export { * }
 sub ffcgi_server_limit(ffcgi_server $srv, int32 $limit --> int64) is native(&library) is export { * }
 sub ffcgi_server_allow(ffcgi_server $srv, Str $addresses --> int32) is native(&library) is export { * }
