@@ -96,9 +96,16 @@ enum ffcgi_limit {
                                   * chosen at random once, so processes started
                                   * together do not retire together) the server
                                   * retires; default 0: never; since 1.2 */
-    FFCGI_LIMIT_MAX_RSS_BYTES = 8/* when the process's resident memory passes this
+    FFCGI_LIMIT_MAX_RSS_BYTES = 8,/* when the process's resident memory passes this
                                   * (looked at after a request, at most once a
                                   * second) the server retires; 0: never; since 1.2 */
+    FFCGI_LIMIT_REQUEST_MS = 9   /* a FastCGI request running longer is timed out:
+                                  * answered "504 Gateway Timeout" by the library if
+                                  * nothing was sent yet, its connection closed, an
+                                  * error logged, and the server retires (its thread
+                                  * may be stuck in app code: the process must be
+                                  * replaced); the app's later output for it is
+                                  * dropped; default 0: none; since 1.2 */
 };
 
 /* Why a server retired (ffcgi_server_retired()): it stopped handing out
@@ -107,7 +114,8 @@ enum ffcgi_limit {
 enum ffcgi_retire_reason {
     FFCGI_RETIRED_NOT = 0,          /* serving, or shut down by the app */
     FFCGI_RETIRED_MAX_REQUESTS = 1, /* FFCGI_LIMIT_MAX_REQUESTS reached */
-    FFCGI_RETIRED_MAX_RSS = 2       /* FFCGI_LIMIT_MAX_RSS_BYTES passed */
+    FFCGI_RETIRED_MAX_RSS = 2,      /* FFCGI_LIMIT_MAX_RSS_BYTES passed */
+    FFCGI_RETIRED_TIMEOUT = 3       /* a request ran past FFCGI_LIMIT_REQUEST_MS */
 };
 
 /* The exit status of a process that retired: ffcgi-supervisor replaces it
@@ -214,6 +222,12 @@ FFCGI_API void ffcgi_server_shutdown(ffcgi_server *srv);
  * process at once (or re-execute itself, keeping its listener). The error
  * log says why (info). FFCGI_EINVAL for NULL. Thread-safe. */
 FFCGI_API int ffcgi_server_retired(const ffcgi_server *srv);
+
+/* ffcgi_server_in_flight(): requests accepted and not yet finished, not
+ * counting those timed out (FFCGI_LIMIT_REQUEST_MS): after a retirement,
+ * 0 means that only threads stuck in timed-out requests are left, and the
+ * process may be replaced now. FFCGI_EINVAL for NULL. Thread-safe. */
+FFCGI_API int ffcgi_server_in_flight(const ffcgi_server *srv);
 
 /* ffcgi_server_set_limit(): sets one of the FFCGI_LIMIT_* limits of every
  * request on `srv` (value >= 0; see enum ffcgi_limit for the meaning of 0).

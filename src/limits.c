@@ -20,6 +20,7 @@ void ffc_limits_init(struct ffc_limits *l)
     atomic_init(&l->max_requests, 0);
     atomic_init(&l->max_requests_set, 0);
     atomic_init(&l->max_rss_bytes, 0);
+    atomic_init(&l->request_ms, 0);
 }
 
 void ffc_limits_read(const struct ffc_limits *l, struct ffc_limit_values *out)
@@ -70,6 +71,9 @@ int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value)
     case FFCGI_LIMIT_MAX_RSS_BYTES:
         atomic_store(&l->max_rss_bytes, (long long)value);
         return 0;
+    case FFCGI_LIMIT_REQUEST_MS:
+        atomic_store(&l->request_ms, (long long)value);
+        return 0;
     default:
         return ffc_fail(FFCGI_EINVAL, "ffcgi_server_set_limit: unknown limit %d", limit);
     }
@@ -90,6 +94,7 @@ int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit)
     case FFCGI_LIMIT_SLOW_MS: return atomic_load(&srv->limits.slow_ms);
     case FFCGI_LIMIT_MAX_REQUESTS: return atomic_load(&srv->limits.max_requests_set);
     case FFCGI_LIMIT_MAX_RSS_BYTES: return atomic_load(&srv->limits.max_rss_bytes);
+    case FFCGI_LIMIT_REQUEST_MS: return atomic_load(&srv->limits.request_ms);
     default: return ffc_fail(FFCGI_EINVAL, "ffcgi_server_limit: unknown limit %d", limit);
     }
 }

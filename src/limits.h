@@ -28,6 +28,7 @@ struct ffc_limits {
     atomic_llong max_requests; /* 0: none; with its jitter (recycle.c) */
     atomic_llong max_requests_set; /* as the app set it */
     atomic_llong max_rss_bytes; /* 0: none */
+    atomic_llong request_ms;    /* 0: none (watchdog.c) */
 };
 
 void ffc_limits_init(struct ffc_limits *l);

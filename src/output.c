@@ -31,6 +31,15 @@ static unsigned current_id(const ffcgi_request *req)
 static int send_wire(ffcgi_request *req, struct iovec *more, int nmore)
 {
     struct ffc_conn *c = req->conn;
+    if (req->watched) { /* the watchdog may answer in its place (watchdog.c) */
+        pthread_mutex_lock(&req->watch_lock);
+        if (req->timed_out) {
+            pthread_mutex_unlock(&req->watch_lock);
+            ffc_buf_clear(&req->wire);
+            req->open_record = FFC_NO_RECORD;
+            return 0; /* answered by the library: dropped */
+        }
+    }
     int rc = ffc_conn_send_replies(c, req->limits.idle_ms);
     struct iovec iov[1 + 2 * CHUNKS_PER_SEND];
     int n = 0;
@@ -40,6 +49,9 @@ static int send_wire(ffcgi_request *req, struct iovec *more, int nmore)
         iov[n++] = more[i];
     if (rc == 0 && n > 0)
         rc = ffc_conn_sendv(c, iov, n, req->limits.idle_ms);
+    req->sent_any |= n > 0;
+    if (req->watched)
+        pthread_mutex_unlock(&req->watch_lock);
     ffc_buf_clear(&req->wire);
     req->open_record = FFC_NO_RECORD;
     return rc;

@@ -38,7 +38,7 @@ int ffcgi_server_retired(const ffcgi_server *srv)
     return atomic_load(&srv->retired);
 }
 
-static void retire(ffcgi_server *srv, int reason, const char *why)
+void ffc_retire(ffcgi_server *srv, int reason, const char *why)
 {
     int serving = FFCGI_RETIRED_NOT;
     if (!atomic_compare_exchange_strong(&srv->retired, &serving, reason))
@@ -79,7 +79,7 @@ static void check_rss(ffcgi_server *srv, long long limit)
         char why[160];
         snprintf(why, sizeof why, "resident memory %lld bytes is over "
                                   "FFCGI_LIMIT_MAX_RSS_BYTES (%lld)", rss, limit);
-        retire(srv, FFCGI_RETIRED_MAX_RSS, why);
+        ffc_retire(srv, FFCGI_RETIRED_MAX_RSS, why);
     }
 }
 
@@ -93,7 +93,7 @@ void ffc_recycle_after_request(ffcgi_request *req)
         snprintf(why, sizeof why, "%lld requests served (FFCGI_LIMIT_MAX_REQUESTS %lld, "
                                   "with jitter %lld)", served,
                  (long long)atomic_load(&srv->limits.max_requests_set), max);
-        retire(srv, FFCGI_RETIRED_MAX_REQUESTS, why);
+        ffc_retire(srv, FFCGI_RETIRED_MAX_REQUESTS, why);
     }
     long long rss_limit = atomic_load_explicit(&srv->limits.max_rss_bytes, memory_order_relaxed);
     if (rss_limit > 0)

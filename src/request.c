@@ -40,6 +40,7 @@ int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv)
         return ffc_fail(FFCGI_ENOMEM, "cannot allocate a request");
     req->srv = srv;
     req->open_record = FFC_NO_RECORD;
+    ffc_watch_register(req);
     *out = req;
     return 0;
 }
@@ -154,10 +155,12 @@ static enum head_state read_head(ffcgi_request *req, struct ffc_conn *c, int wai
     }
 }
 
+/* The request's head was read (its connection set): the clock starts. */
 static void note_start(ffcgi_request *req)
 {
     req->started_us = ffc_now_us();
     req->started_wall = time(NULL);
+    ffc_watch_begin(req);
 }
 
 /* The request is answered: counted, logged if it was slow, and the server
@@ -279,10 +282,14 @@ static int finish_fastcgi(ffcgi_request *req)
 {
     int rc = ffc_send_head(req);
     int ended = ffc_out_end(req);
+    int timed_out = ffc_watch_end(req); /* the watchdog is done with the connection */
     ffc_access_log_write(req); /* before the next head is read over the env */
-    log_broken_request(req, req->conn);
+    if (!timed_out)
+        log_broken_request(req, req->conn);
     note_end(req);
     struct ffc_conn *c = req->conn;
+    if (timed_out)
+        c->output_failed = FFCGI_ETIMEDOUT; /* shut down: it closes */
     req->conn = NULL;
     pass_connection_on(req, c);
     return rc < 0 ? rc : ended;
@@ -300,6 +307,7 @@ int ffcgi_finish(ffcgi_request *req)
         int flushed = ffc_cgi_flush(req);
         if (rc == 0)
             rc = flushed;
+        ffc_watch_end(req);
         ffc_access_log_write(req);
         note_end(req);
     } else {
@@ -323,6 +331,7 @@ int ffcgi_accept(ffcgi_request *req)
     reset_for_new_request(req);
     atomic_store_explicit(&req->srv->accepting, 1, memory_order_relaxed);
     ffc_board_worker_idle(req);
+    ffc_watch_start(req->srv);
     int rc = req->srv->kind == FFC_SERVER_CGI ? ffc_cgi_accept(req) : accept_fastcgi(req);
     if (rc < 0)
         return rc == FFCGI_ESHUTDOWN
@@ -347,6 +356,7 @@ void ffcgi_request_free(ffcgi_request *req)
     ffc_buf_release(&req->head);
     ffc_buf_release(&req->cgi_out);
     ffc_board_worker_leave(req);
+    ffc_watch_unregister(req);
     free(req);
 }
 

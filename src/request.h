@@ -7,6 +7,8 @@
 #ifndef FFCGI_REQUEST_H
 #define FFCGI_REQUEST_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "buffer.h"
@@ -18,6 +20,12 @@
 #define FFC_NO_RECORD ((size_t)-1)
 
 struct ffc_board_worker;
+
+enum ffc_timed_out {
+    FFC_TIMED_OUT_NOT = 0,
+    FFC_TIMED_OUT_ANSWERED = 1, /* the watchdog answered 504 */
+    FFC_TIMED_OUT_CUT = 2       /* the answer had begun: cut off */
+};
 
 struct ffcgi_request {
     ffcgi_server *srv;
@@ -50,6 +58,13 @@ struct ffcgi_request {
     int stderr_used;
     /* params */
     struct ffc_env_table env;
+    /* the request timeout (watchdog.c) */
+    pthread_mutex_t watch_lock; /* the worker's sends and end vs the watchdog */
+    struct ffcgi_request *watch_prev, *watch_next; /* the server's list */
+    atomic_llong deadline_us;   /* when the current request times out; 0: never */
+    int watched;            /* the current request has a deadline (owner only) */
+    int timed_out;          /* enum ffc_timed_out, under watch_lock */
+    int sent_any;           /* bytes of the answer were sent, under watch_lock */
     /* the scoreboard (scoreboard.c) */
     struct ffc_board_worker *slot; /* this handle's worker slot, NULL: none yet */
     int slot_unavailable;   /* every slot was taken: none is looked for again */

@@ -65,6 +65,8 @@ void ffc_reset_head(ffcgi_request *req)
 
 int ffc_response_status(const ffcgi_request *req)
 {
+    if (req->timed_out == FFC_TIMED_OUT_ANSWERED)
+        return 504;
     if (req->status)
         return req->status;
     return req->raw_status ? req->raw_status : 200;

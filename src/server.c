@@ -36,6 +36,7 @@ static int server_alloc(ffcgi_server **out, enum ffc_server_kind kind)
     ffc_allow_init(&srv->allow);
     atomic_init(&srv->shutting_down, 0);
     atomic_init(&srv->retired, FFCGI_RETIRED_NOT);
+    pthread_mutex_init(&srv->watch.lock, NULL);
     atomic_init(&srv->cgi_request_taken, 0);
     *out = srv;
     return 0;
@@ -185,6 +186,8 @@ void ffcgi_server_free(ffcgi_server *srv)
 {
     if (!srv)
         return;
+    ffc_watch_stop(srv);
+    pthread_mutex_destroy(&srv->watch.lock);
     if (srv->unix_path) {
         remove_own_socket_file(srv);
         free(srv->unix_path);

@@ -40,6 +40,16 @@ struct ffc_loop;
 struct ffc_board_header;
 struct ffc_board_process;
 
+/* The request timeout's state (watchdog.c). */
+struct ffc_watch {
+    pthread_mutex_t lock;             /* guards the list `requests` */
+    struct ffcgi_request *requests;   /* every request handle of the server */
+    atomic_int in_flight;             /* accepted, not finished, not timed out */
+    atomic_int started;               /* 0, 1: the thread runs, 2: it could not start */
+    pthread_t thread;
+    int stop_pipe[2];
+};
+
 struct ffcgi_server {
     enum ffc_server_kind kind;
     int fd;                 /* listening socket; -1 for CGI */
@@ -54,6 +64,7 @@ struct ffcgi_server {
     atomic_int retired;     /* an ffcgi_retire_reason (recycle.c) */
     atomic_llong served;    /* requests answered, for FFCGI_LIMIT_MAX_REQUESTS */
     atomic_llong rss_checked_ms; /* when resident memory was last looked at */
+    struct ffc_watch watch; /* the request timeout (watchdog.c) */
     atomic_int cgi_request_taken;
     struct ffc_limits limits;
     struct ffc_allow allow;
@@ -93,10 +104,26 @@ void ffc_peer_describe(int fd, char *out, size_t cap);
 int ffc_listen_queue(const struct ffcgi_server *srv, long *queued, long *limit);
 
 /* recycle.c */
+/* Retires srv for `reason` (an ffcgi_retire_reason), once: logs `why`,
+ * then shuts it down. */
+void ffc_retire(struct ffcgi_server *srv, int reason, const char *why);
 /* `value` plus up to 10 %, at random: FFCGI_LIMIT_MAX_REQUESTS's jitter. */
 int64_t ffc_with_jitter(int64_t value);
 /* A request was answered: retires the server if a recycling limit says so. */
 void ffc_recycle_after_request(struct ffcgi_request *req);
+
+/* watchdog.c */
+/* The thread that enforces FFCGI_LIMIT_REQUEST_MS, started at an accept
+ * once the limit is set; stopped (joined) when the server is freed. */
+void ffc_watch_start(struct ffcgi_server *srv);
+void ffc_watch_stop(struct ffcgi_server *srv);
+/* A request handle joins / leaves the watched list (new, free). */
+void ffc_watch_register(struct ffcgi_request *req);
+void ffc_watch_unregister(struct ffcgi_request *req);
+/* A request begins (started_us and conn set) / ends; end returns 1 if it
+ * had timed out (the connection must close). */
+void ffc_watch_begin(struct ffcgi_request *req);
+int ffc_watch_end(struct ffcgi_request *req);
 
 /* A parsed listen address (address.c). */
 struct ffc_address {

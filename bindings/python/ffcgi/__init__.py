@@ -21,7 +21,8 @@ from .errors import (AddressError, AddressInUseError, ConnectionIOError, Disconn
                      RequestAborted, RoleError, ServerShutdown, SocketError, StateError, TimedOut)
 from .request import AUTHORIZER, FILTER, RESPONDER, Request
 from .server import (LIMIT_BODY_BYTES, LIMIT_CONNECTIONS, LIMIT_IDLE_MS, LIMIT_PARAM_BYTES, LIMIT_PARAMS,
-                     LIMIT_MAX_REQUESTS, LIMIT_MAX_RSS_BYTES, LIMIT_SLOW_MS, EXIT_RETIRED,
+                     LIMIT_MAX_REQUESTS, LIMIT_MAX_RSS_BYTES, LIMIT_REQUEST_MS, LIMIT_SLOW_MS,
+                     EXIT_RETIRED,
                      LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_OFF, LOG_WARNING, Server, log_level)
 from .serving import serve, serve_on
 
@@ -44,7 +45,7 @@ __all__ = [
     "ABI_VERSION", "AUTHORIZER", "AddressError", "AddressInUseError", "ConnectionIOError",
     "Disconnected", "Error", "FILTER", "FileError", "HeaderError", "InvalidArgumentError", "LIMIT_BODY_BYTES",
     "EXIT_RETIRED", "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_MAX_REQUESTS", "LIMIT_MAX_RSS_BYTES",
-    "LIMIT_PARAMS", "LIMIT_PARAM_BYTES", "LIMIT_SLOW_MS", "LOG_DEBUG", "LOG_ERROR",
+    "LIMIT_PARAMS", "LIMIT_REQUEST_MS", "LIMIT_PARAM_BYTES", "LIMIT_SLOW_MS", "LOG_DEBUG", "LOG_ERROR",
     "LOG_INFO", "LOG_OFF", "LOG_WARNING", "LimitExceeded", "NotListeningError",
     "OutOfMemoryError", "OutOfRangeError", "PathExistsError", "ProtocolError", "RESPONDER",
     "Request", "RequestAborted", "RoleError", "Server", "ServerShutdown", "SocketError",

@@ -36,11 +36,13 @@ enum ffcgi_limit {
     FFCGI_LIMIT_SLOW_MS = 6,
     FFCGI_LIMIT_MAX_REQUESTS = 7,
     FFCGI_LIMIT_MAX_RSS_BYTES = 8,
+    FFCGI_LIMIT_REQUEST_MS = 9,
 };
 enum ffcgi_retire_reason {
     FFCGI_RETIRED_NOT = 0,
     FFCGI_RETIRED_MAX_REQUESTS = 1,
     FFCGI_RETIRED_MAX_RSS = 2,
+    FFCGI_RETIRED_TIMEOUT = 3,
 };
 enum ffcgi_exit_status {
     FFCGI_RETIRED_EXIT_STATUS = 75,
@@ -76,6 +78,7 @@ int ffcgi_server_is_cgi(const ffcgi_server *srv);
 int ffcgi_server_fd(const ffcgi_server *srv);
 void ffcgi_server_shutdown(ffcgi_server *srv);
 int ffcgi_server_retired(const ffcgi_server *srv);
+int ffcgi_server_in_flight(const ffcgi_server *srv);
 int ffcgi_server_set_limit(ffcgi_server *srv, int limit, int64_t value);
 int64_t ffcgi_server_limit(const ffcgi_server *srv, int limit);
 int ffcgi_server_allow(ffcgi_server *srv, const char *addresses);

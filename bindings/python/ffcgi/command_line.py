@@ -17,7 +17,7 @@ from typing import Callable, List, NoReturn, Optional, Tuple
 
 from .errors import Error
 from .server import (EXIT_RETIRED, LIMIT_BODY_BYTES, LIMIT_IDLE_MS, LIMIT_MAX_REQUESTS,
-                     LIMIT_MAX_RSS_BYTES, LIMIT_SLOW_MS, Server, log_level)
+                     LIMIT_MAX_RSS_BYTES, LIMIT_REQUEST_MS, LIMIT_SLOW_MS, Server, log_level)
 
 # Threads per process. Each is an interpreter thread with its own stack and
 # request handle; past a few hundred a process only queues more work behind
@@ -117,6 +117,9 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     add("--slow", type=seconds, metavar="SECONDS",
         help="log a request that takes longer (warning) and count it as slow on the status "
              "page (default: none)")
+    add("--timeout", type=seconds, metavar="SECONDS",
+        help="a request running longer is answered 504 by the library (if nothing was sent "
+             "yet), logged, and the process replaced, as uWSGI's harakiri (default: none)")
     add("--max-requests", type=whole_number(0), metavar="N",
         help="after about N requests (plus up to 10 %% at random) the process is replaced "
              "by a fresh one, the requests in flight finished first (default: never)")
@@ -188,6 +191,8 @@ def open_server(args: argparse.Namespace) -> Server:
         limits[LIMIT_IDLE_MS] = int(args.idle_timeout * 1000)
     if args.slow is not None:
         limits[LIMIT_SLOW_MS] = int(args.slow * 1000)
+    if args.timeout:
+        limits[LIMIT_REQUEST_MS] = max(1, int(args.timeout * 1000))
     if args.max_requests:
         limits[LIMIT_MAX_REQUESTS] = args.max_requests
     if args.max_rss:

@@ -34,7 +34,8 @@ LIMIT_MAX_REQUESTS: int = lib.FFCGI_LIMIT_MAX_REQUESTS  # retire after about thi
 LIMIT_MAX_RSS_BYTES: int = lib.FFCGI_LIMIT_MAX_RSS_BYTES  # retire past this resident size
 EXIT_RETIRED: int = lib.FFCGI_RETIRED_EXIT_STATUS  # the exit status ffcgi-supervisor replaces at once
 _RETIRE_REASONS = {lib.FFCGI_RETIRED_NOT: None, lib.FFCGI_RETIRED_MAX_REQUESTS: "max_requests",
-                   lib.FFCGI_RETIRED_MAX_RSS: "max_rss"}
+                   lib.FFCGI_RETIRED_MAX_RSS: "max_rss", lib.FFCGI_RETIRED_TIMEOUT: "timeout"}
+LIMIT_REQUEST_MS: int = lib.FFCGI_LIMIT_REQUEST_MS  # a longer request: 504, the process replaced
 
 
 def log_level(level: LogLevel) -> int:
@@ -329,9 +330,17 @@ class Server:
                                        message.encode("utf-8", "backslashreplace")))
 
     @property
+    def in_flight(self) -> int:
+        """Requests accepted and not finished, not counting timed-out ones
+        (LIMIT_REQUEST_MS)."""
+        with self._lock:
+            return 0 if self._closed else check(lib.ffcgi_server_in_flight(self._handle))
+
+    @property
     def retired(self) -> Optional[str]:
-        """Why libffcgi retired this server — "max_requests" or "max_rss"
-        (LIMIT_MAX_REQUESTS, LIMIT_MAX_RSS_BYTES) — or None while it serves
+        """Why libffcgi retired this server — "max_requests", "max_rss" or
+        "timeout" (LIMIT_MAX_REQUESTS, LIMIT_MAX_RSS_BYTES, LIMIT_REQUEST_MS:
+        a request ran too long and its thread may be stuck) — or None while it serves
         (or after shutdown()). A retired server hands out no new request;
         its process should be replaced (ffcgi.wsgi does it)."""
         with self._lock:
@@ -451,5 +460,5 @@ class Server:
 
 
 __all__ = ["LIMIT_BODY_BYTES", "LIMIT_CONNECTIONS", "LIMIT_IDLE_MS", "LIMIT_PARAMS", "LIMIT_PARAM_BYTES",
-           "EXIT_RETIRED", "LIMIT_MAX_REQUESTS", "LIMIT_MAX_RSS_BYTES", "LIMIT_SLOW_MS", "LOG_DEBUG", "LOG_ERROR", "LOG_INFO", "LOG_OFF", "LOG_WARNING",
+           "EXIT_RETIRED", "LIMIT_MAX_REQUESTS", "LIMIT_MAX_RSS_BYTES", "LIMIT_REQUEST_MS", "LIMIT_SLOW_MS", "LOG_DEBUG", "LOG_ERROR", "LOG_INFO", "LOG_OFF", "LOG_WARNING",
            "LogLevel", "Server", "log_level"]

@@ -115,27 +115,39 @@ class _Workers:
     def run(self, grace: Optional[float]) -> bool:
         """Runs the workers until they end; False if the stop's grace ran
         out first (workers are still busy then)."""
+        finished = False
         try:
             for thread in self.threads:
                 thread.start()
             for thread in self.threads:
                 while thread.is_alive():
                     thread.join(0.2)  # short waits keep the main thread's signal handlers running
-                    if self._grace_over(grace):
+                    if self._grace_over(grace) or self._only_timed_out_left():
                         return False
+            finished = True
             return True
         finally:
             self.server.shutdown()
-            if not self._grace_over(grace):
+            if finished:
                 for thread in self.threads:
                     if thread.ident is not None:
                         thread.join()
+
+    def _only_timed_out_left(self) -> bool:
+        """Retired for a timeout, and every request not timed out is done:
+        the threads still busy are stuck in requests the library answered,
+        and nothing is gained by waiting for them."""
+        return self.server.retired == "timeout" and self.server.in_flight == 0
 
     def busy(self) -> int:
         return sum(thread.is_alive() for thread in self.threads)
 
     def cut_off(self, grace: Optional[float]) -> str:
         """Logs the requests a stop is about to cut off; returns why."""
+        if self._only_timed_out_left():
+            self.server.log("error", f"{self.busy()} worker(s) stuck in timed-out requests "
+                                     f"are left behind")
+            return "timed out"
         why = "a second stop signal" if self.stop_now else f"the grace of {grace:g} s ran out"
         self.server.log("error", f"stopping at once ({why}): {self.busy()} worker(s) still "
                                  f"busy; their requests are cut off")
@@ -197,8 +209,7 @@ def serve_on(server: Server, handler: Handler, *, threads: int = 1,
                 workers.cut_off(grace)
             reload(server, "SIGHUP" if workers.reload_requested else "retired")
         if not finished:
-            workers.cut_off(grace)
-            _exit_now(1)
+            _exit_now(0 if workers.cut_off(grace) == "timed out" and server.retired else 1)
     finally:
         for signo, handler_before in previous.items():
             # None: the old handler was not set from Python; default it is.

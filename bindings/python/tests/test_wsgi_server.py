@@ -5,6 +5,7 @@ file paths and dotted modules, its options, its errors, plain CGI
 (wsgi.run_once) and a graceful stop on SIGTERM."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -415,6 +416,27 @@ def test_max_requests_replaces_the_process_without_a_failed_request(processes, c
     retirements = text.count("retiring: ")
     assert 4 <= retirements <= 5, text  # 20 to 22 requests each
     assert text.count("retired: re-executing") == retirements
+    assert processes.stop(process) == 0
+    assert not os.path.exists(address)
+
+
+def test_timeout_answers_504_and_replaces_the_process(processes, client, app_dir):
+    address = os.path.join(app_dir, "cli.sock")
+    errors = os.path.join(app_dir, "errors.log")
+    process = cli(processes, app_dir, "flags_app.py", "--socket", address, "--threads", "2",
+                  "--timeout", "0.5", "--error-log", errors, "--log-level", "info")
+    wait_for_listener(address, process)
+    hung = client.request(address, params=PARAMS + [("REQUEST_URI", "/hang?hang")],
+                          query="hang")  # the app sleeps 60 s
+    assert hung.status_line == b"504 Gateway Timeout"
+    after = client.request(address, params=PARAMS)  # by the re-executed process
+    assert after.status_line == b"200 OK" and json.loads(after.body)["REQUEST_METHOD"] == "GET"
+    with open(errors) as log:
+        text = log.read()
+    assert re.search(r'error: "GET /hang\?hang" from - via unix peer pid \d+: running \d+ ms, '
+                     r"past FFCGI_LIMIT_REQUEST_MS \(500\): answered 504", text), text
+    assert "1 worker(s) stuck in timed-out requests are left behind" in text
+    assert "retired: re-executing" in text
     assert processes.stop(process) == 0
     assert not os.path.exists(address)
 

@@ -47,12 +47,14 @@ enum ffcgi_limit is export (
     FFCGI_LIMIT_SLOW_MS => 6,
     FFCGI_LIMIT_MAX_REQUESTS => 7,
     FFCGI_LIMIT_MAX_RSS_BYTES => 8,
+    FFCGI_LIMIT_REQUEST_MS => 9,
 );
 
 enum ffcgi_retire_reason is export (
     FFCGI_RETIRED_NOT => 0,
     FFCGI_RETIRED_MAX_REQUESTS => 1,
     FFCGI_RETIRED_MAX_RSS => 2,
+    FFCGI_RETIRED_TIMEOUT => 3,
 );
 
 enum ffcgi_exit_status is export (
@@ -94,6 +96,7 @@ sub ffcgi_server_is_cgi(ffcgi_server $srv --> int32) is native(&library) is expo
 sub ffcgi_server_fd(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_shutdown(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_server_retired(ffcgi_server $srv --> int32) is native(&library) is export { * }
+sub ffcgi_server_in_flight(ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_server_set_limit(ffcgi_server $srv, int32 $limit, int64 $value --> int32) is native(&library) is export { * }
 sub ffcgi_server_limit(ffcgi_server $srv, int32 $limit --> int64) is native(&library) is export { * }
 sub ffcgi_server_allow(ffcgi_server $srv, Str $addresses --> int32) is native(&library) is export { * }
