@@ -11,6 +11,7 @@ import argparse
 import grp
 import os
 import pwd
+import shutil
 import stat
 import sys
 from typing import Callable, List, NoReturn, Optional, Tuple
@@ -23,6 +24,10 @@ from .server import (EXIT_RETIRED, LIMIT_BODY_BYTES, LIMIT_IDLE_MS, LIMIT_MAX_RE
 # request handle; past a few hundred a process only queues more work behind
 # the GIL. For more concurrency run more processes (ffcgi-supervisor).
 MAX_THREADS = 1024
+# Processes under ffcgi-supervisor (--workers): its own limit.
+MAX_WORKERS = 1024
+# The options that become the supervisor's, not the workers' (--workers).
+SUPERVISOR_OPTIONS = ("--workers", "--socket", "--mode", "--backlog")
 # How long a stop waits for the requests in flight (--grace).
 DEFAULT_GRACE_SECONDS = 30.0
 # A re-executed server finds its listener here (and forgets it at once, so
@@ -91,6 +96,9 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
              "else answer one request as CGI)")
     add("--threads", type=whole_number(1, MAX_THREADS), default=1, metavar="N",
         help=f"requests served at once, 1 to {MAX_THREADS} (default 1)")
+    add("--workers", type=whole_number(1, MAX_WORKERS), default=1, metavar="N",
+        help="processes (each with --threads threads), run by ffcgi-supervisor: rolling "
+             "restart on SIGHUP, a crashed one restarted (default 1: this process alone)")
     add("--backlog", type=whole_number(0), default=0, metavar="N",
         help="listen backlog (default: the system's maximum)")
     add("--mode", type=file_mode, metavar="OCTAL",
@@ -234,6 +242,59 @@ def remove_socket_file(args: argparse.Namespace) -> None:
         pass  # gone already
 
 
+def find_supervisor() -> str:
+    """ffcgi-supervisor: $FFCGI_SUPERVISOR, else on PATH, else beside the
+    libffcgi this process loaded (PREFIX/lib -> PREFIX/bin, or the build
+    tree). Raises FileNotFoundError."""
+    named = os.environ.get("FFCGI_SUPERVISOR")
+    if named:
+        return named
+    found = shutil.which("ffcgi-supervisor")
+    if found:
+        return found
+    with open("/proc/self/maps") as maps:
+        libraries = {line.split()[-1] for line in maps if "libffcgi.so" in line}
+    for library in sorted(libraries):
+        base = os.path.dirname(library)
+        for candidate in (os.path.join(base, "..", "bin", "ffcgi-supervisor"),
+                          os.path.join(base, "..", "tools", "supervisor", "ffcgi-supervisor")):
+            if os.access(candidate, os.X_OK):
+                return os.path.normpath(candidate)
+    raise FileNotFoundError("--workers needs ffcgi-supervisor, installed with libffcgi: it is "
+                            "not on PATH nor beside libffcgi (set FFCGI_SUPERVISOR to its path)")
+
+
+def _without_options(argv: List[str], names: Tuple[str, ...]) -> List[str]:
+    """argv without the options `names` and their values."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in names:
+            skip = True
+        elif not arg.startswith(tuple(name + "=" for name in names)):
+            kept.append(arg)
+    return kept
+
+
+def run_workers(args: argparse.Namespace) -> NoReturn:
+    """--workers N: replaces this process by ffcgi-supervisor, which opens
+    the listener and runs N copies of this very command (without the
+    supervisor's options), each inheriting the listener on fd 0. The pid
+    stays, so SIGHUP (rolling restart) and SIGTERM (graceful stop) go to
+    the supervisor."""
+    command = [find_supervisor(), "--socket", args.socket, "--workers", str(args.workers),
+               "--grace-ms", str(int(args.grace * 1000))]
+    if args.mode is not None:
+        command += ["--mode", f"{args.mode:o}"]
+    if args.backlog:
+        command += ["--backlog", str(args.backlog)]
+    command += ["--", sys.executable] + _without_options(sys.orig_argv[1:], SUPERVISOR_OPTIONS)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)
+
+
 def replace_process(server: Server, why: str, args: argparse.Namespace) -> NoReturn:
     """serve_on()'s reload: under ffcgi-supervisor a retired worker exits
     with EXIT_RETIRED and the supervisor starts a fresh one at once;
@@ -268,6 +329,6 @@ def cgi_notice(prog: str) -> List[str]:
 
 
 __all__ = ["DEFAULT_GRACE_SECONDS", "MAX_THREADS", "add_server_options", "cgi_notice",
-           "check_privileges", "drop_privileges", "file_mode", "level_name", "open_server",
-           "prepare_process", "remove_socket_file", "replace_process", "seconds",
-           "whole_number"]
+           "check_privileges", "drop_privileges", "file_mode", "find_supervisor", "level_name",
+           "open_server", "prepare_process", "remove_socket_file", "replace_process",
+           "run_workers", "seconds", "whole_number"]

@@ -681,7 +681,7 @@ def load_app(spec: str) -> Application:
 
 
 def _parser(prog: str, description: str, with_app: bool) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser = argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False)
     if with_app:
         parser.add_argument("app", metavar="MODULE[:APP]",
                             help="dotted module or .py file, and the WSGI callable in it "
@@ -701,6 +701,10 @@ def _serve_args(load: Callable[[], Application], args: argparse.Namespace, name:
     app (only then: app code never runs as root) and serves it. Returns the
     exit status."""
     try:
+        if args.workers > 1:
+            if not args.socket:
+                raise ValueError("--workers needs --socket (the supervisor opens the listener)")
+            command_line.run_workers(args)
         command_line.prepare_process(args)
         command_line.check_privileges(args)
         server = command_line.open_server(args)

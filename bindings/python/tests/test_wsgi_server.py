@@ -225,6 +225,8 @@ def test_allow_restricts_the_peers_of_a_tcp_listener(processes, client, app_dir,
      b"argument --idle-timeout: takes a number of seconds (0 or more), not 'soon'"),
     (["flags_app.py", "--log-level", "loud"], 2,
      b"argument --log-level: 'loud' is not a log level (off, error, warning, info or debug)"),
+    (["flags_app.py", "--workers", "2"], 1, b"--workers needs --socket"),
+    (["flags_app.py", "--work", "2"], 2, b"unrecognized arguments: --work"),
     (["flags_app.py", "--socket", "unix:x.sock", "--uid", "no-such-user-here"], 1,
      b"--uid: no such user 'no-such-user-here'"),
     (["flags_app.py", "--socket", "unix:x.sock", "--chdir", "/nonexistent-dir"], 1,
@@ -439,6 +441,29 @@ def test_timeout_answers_504_and_replaces_the_process(processes, client, app_dir
     assert "retired: re-executing" in text
     assert processes.stop(process) == 0
     assert not os.path.exists(address)
+
+
+def test_workers_run_under_the_supervisor(processes, client, app_dir):
+    address = os.path.join(app_dir, "cli.sock")
+    process = cli(processes, app_dir, "flags_app.py", "--socket", address, "--workers", "2",
+                  "--status-path", "/status", "--mode", "660")
+    wait_for_listener(address, process)
+    assert os.stat(address).st_mode & 0o777 == 0o660
+    deadline = time.monotonic() + WAIT
+    while True:
+        page = client.request(address, params=PARAMS + [("REQUEST_URI", "/status")],
+                              query="json")
+        status = json.loads(page.body)
+        if status["processes"] == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status["processes"] == 2
+    assert len({worker["pid"] for worker in status["workers"]}) == 2
+    assert process.pid not in {worker["pid"] for worker in status["workers"]}  # the supervisor
+    assert client.request(address, params=PARAMS).status_line == b"200 OK"
+    assert processes.stop(process) == 0
+    assert not os.path.exists(address)
+    assert b"ffcgi-supervisor" in process.stderr.read()
 
 
 def test_without_a_socket_on_a_terminal_it_says_what_cgi_mode_does(app_dir):
