@@ -23,6 +23,11 @@
  * Signals (see README.md, "Signal policy"): the library installs no signal
  * handler; a vanished peer never raises SIGPIPE (FastCGI connections are
  * written with MSG_NOSIGNAL; CGI output absorbs it in the calling thread).
+ * Every read, write and wait of the library retries EINTR, so a handler the
+ * app installs (with or without SA_RESTART) never breaks a request; install
+ * yours with SA_RESTART all the same, for your own calls and those of the
+ * runtime around you. ffcgi_server_shutdown() is the one call that may be
+ * made from a handler.
  */
 #ifndef FFCGI_H
 #define FFCGI_H
@@ -461,9 +466,10 @@ FFCGI_API int ffcgi_read_data(ffcgi_request *req, void *buf, size_t cap,
 
 /* ---- response ------------------------------------------------------------
  * If the app sets a status or a header, the library writes the CGI header
- * block ("Status: …", the headers in call order, an empty line) before the
- * first body byte, at a flush, or at finish. If it sets neither, nothing is
- * added: the app writes raw CGI output itself. */
+ * block before the first body byte, at a flush, or at finish: "Status: NNN
+ * Reason" if a status was set (none otherwise: the web server then answers
+ * 200), the headers in call order, an empty line. If it sets neither,
+ * nothing is added: the app writes raw CGI output itself. */
 
 /* ffcgi_status(): the HTTP status (100..999) sent as "Status: NNN Reason".
  * Errors: FFCGI_EINVAL (bad code), FFCGI_ESTATE (headers already sent or no
@@ -479,8 +485,9 @@ FFCGI_API int ffcgi_status_reason(ffcgi_request *req, int code,
 
 /* ffcgi_header(): queues "name: value". Several calls with one name send
  * several lines (e.g. Set-Cookie). The name must be a non-empty HTTP token;
- * the value must not contain CR, LF or NUL (response splitting): those give
- * FFCGI_EHEADER and queue nothing. Also FFCGI_ESTATE, FFCGI_ENOMEM,
+ * the value must not contain CR, LF, NUL or any other control character but
+ * tab (response splitting): those give FFCGI_EHEADER (the detail quotes the
+ * whole name, control bytes as \xHH) and queue nothing. Also FFCGI_ESTATE, FFCGI_ENOMEM,
  * FFCGI_EINVAL. The strings are copied. */
 FFCGI_API int ffcgi_header(ffcgi_request *req, const char *name,
                            const char *value);

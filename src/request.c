@@ -163,11 +163,12 @@ static void note_start(ffcgi_request *req)
     ffc_watch_begin(req);
 }
 
-/* The request is answered: counted, logged if it was slow, and the server
- * retired if a recycling limit says so. */
+/* The request is answered: logged if it was slow, and the server retired
+ * if a recycling limit says so. (It was counted on the scoreboard before
+ * its last bytes went out, so that a client that has the answer finds it
+ * counted on the status page.) */
 static void note_end(ffcgi_request *req)
 {
-    ffc_board_worker_done(req);
     ffc_recycle_after_request(req);
     int64_t slow_ms = atomic_load_explicit(&req->srv->limits.slow_ms, memory_order_relaxed);
     if (slow_ms <= 0)
@@ -281,11 +282,13 @@ static void log_broken_request(const ffcgi_request *req, const struct ffc_conn *
 static int finish_fastcgi(ffcgi_request *req)
 {
     int rc = ffc_send_head(req);
+    ffc_board_worker_done(req);
     int ended = ffc_out_end(req);
     int timed_out = ffc_watch_end(req); /* the watchdog is done with the connection */
-    ffc_access_log_write(req); /* before the next head is read over the env */
-    if (!timed_out)
+    if (!timed_out) { /* else the watchdog wrote its line */
+        ffc_access_log_write(req); /* before the next head is read over the env */
         log_broken_request(req, req->conn);
+    }
     note_end(req);
     struct ffc_conn *c = req->conn;
     if (timed_out)
@@ -304,6 +307,7 @@ int ffcgi_finish(ffcgi_request *req)
     int rc;
     if (req->is_cgi) {
         rc = ffc_send_head(req);
+        ffc_board_worker_done(req);
         int flushed = ffc_cgi_flush(req);
         if (rc == 0)
             rc = flushed;

@@ -143,18 +143,38 @@ static const char *describe_byte(unsigned char c)
     }
 }
 
+/* The name as an error message quotes it: whole (up to 64 bytes), bytes
+ * outside printable ASCII as \xHH, so the quote shows what was refused. */
+static void quote_name(const char *name, size_t len, char *out, size_t cap)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < len && i < 64 && at + 5 < cap; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c >= 0x7F)
+            at += (size_t)snprintf(out + at, cap - at, "\\x%02X", c);
+        else
+            out[at++] = (char)c;
+    }
+    if (len > 64 && at + 4 < cap)
+        at += (size_t)snprintf(out + at, cap - at, "...");
+    out[at] = '\0';
+}
+
 static int check_header(const char *name, size_t name_len, const char *value, size_t value_len)
 {
     if (name_len == 0)
         return ffc_fail(FFCGI_EHEADER, "header name is empty");
     for (size_t i = 0; i < name_len; i++) {
         unsigned char c = (unsigned char)name[i];
-        if (!is_token_char(c))
+        if (!is_token_char(c)) {
+            char quoted[300];
+            quote_name(name, name_len, quoted, sizeof quoted);
             return ffc_fail(FFCGI_EHEADER,
-                            "header name '%.*s' contains %s (byte 0x%02X at %zu); "
-                            "names are HTTP tokens", (int)i, name,
+                            "header name '%s' contains %s (byte 0x%02X at %zu); "
+                            "names are HTTP tokens", quoted,
                             c < 0x20 ? describe_byte(c) : "a character not allowed",
                             c, i);
+        }
     }
     size_t bad = find_control(value, value_len);
     if (bad < value_len)

@@ -11,6 +11,9 @@
  * `watch_lock` — the worker takes it to send (output.c) and to end the
  * request; the watchdog only tries it, so a worker blocked in a send (a web
  * server not reading) delays the timeout by a tick, never the watchdog.
+ * The watchdog writes a timed-out request's access-log line (the worker
+ * may never return); it reads the request's env and status then, which
+ * the worker, busy in app code, does not change.
  * `deadline_us` is set by the worker when a request begins (after the
  * connection), read by the watchdog with acquire. Everything costs nothing
  * while the limit is 0. */
@@ -67,7 +70,8 @@ void ffc_watch_begin(ffcgi_request *req)
 {
     int64_t limit_ms = atomic_load_explicit(&req->srv->limits.request_ms, memory_order_relaxed);
     req->watched = limit_ms > 0 && !req->is_cgi;
-    req->timed_out = 0;
+    req->timed_out = FFC_TIMED_OUT_NOT;
+    req->sent_any = 0;
     atomic_fetch_add_explicit(&req->srv->watch.in_flight, 1, memory_order_relaxed);
     if (req->watched)
         atomic_store_explicit(&req->deadline_us, req->started_us + limit_ms * 1000,
@@ -126,6 +130,8 @@ static void check_one(ffcgi_request *req, int64_t now_us, int64_t limit_ms)
         if (answered)
             send_answer(req->conn->fd, req->conn->parser.id);
         shutdown(req->conn->fd, SHUT_RDWR);
+        /* the request's line: its worker may never come back to write it */
+        ffc_access_log_write(req);
         ffc_log_request(req, FFCGI_LOG_ERROR,
                         "running %lld ms, past FFCGI_LIMIT_REQUEST_MS (%lld): %s, connection "
                         "closed; the server retires so that its process is replaced",

@@ -28,6 +28,10 @@ static void respond(ffcgi_request *req, void *ctx)
         CHECK_INT(ffcgi_header_n(req, "X-E\0vil", 7, "v", 1), FFCGI_EHEADER);
         CHECK_INT(ffcgi_header(req, "X-Evil\r\nInjected", "v"), FFCGI_EHEADER);
         CHECK_INT(ffcgi_header(req, "Bad Name", "v"), FFCGI_EHEADER);
+        CHECK_CONTAINS(ffcgi_last_error(), "header name 'Bad Name' contains a character not "
+                                           "allowed (byte 0x20 at 3)");
+        CHECK_INT(ffcgi_header_n(req, "X-E\0vil", 7, "v", 1), FFCGI_EHEADER);
+        CHECK_CONTAINS(ffcgi_last_error(), "header name 'X-E\\x00vil' contains NUL");
         CHECK_INT(ffcgi_header(req, "Bad:Name", "v"), FFCGI_EHEADER);
         CHECK_INT(ffcgi_header(req, "", "v"), FFCGI_EHEADER);
         CHECK_OK(ffcgi_header_n(req, "X-Tab", 5, "a\tb", 3));
@@ -41,6 +45,9 @@ static void respond(ffcgi_request *req, void *ctx)
         CHECK_INT(ffcgi_status_reason(req, 418, "Tea\r\nX-Evil: 1"), FFCGI_EHEADER);
         CHECK_OK(ffcgi_status_reason(req, 418, "I'm a teapot"));
         CHECK_OK(ffcgi_status(req, 204));
+    } else if (strcmp(mode, "headers-only") == 0) {
+        CHECK_OK(ffcgi_header(req, "Content-Type", "text/plain"));
+        CHECK_OK(ffcgi_print(req, "no status set"));
     } else if (strcmp(mode, "reason") == 0) {
         CHECK_OK(ffcgi_status_reason(req, 299, "Custom Thing"));
     } else if (strcmp(mode, "stderr") == 0) {
@@ -89,6 +96,12 @@ int main(void)
     static const char head_only[] = "Status: 204 No Content\r\n\r\n";
     ask_mode(&app, "head-only", &resp);
     expect_stdout(&resp, head_only, sizeof head_only - 1);
+    fcc_response_free(&resp);
+
+    /* headers without a status: no Status line (the web server says 200) */
+    static const char headers_only[] = "Content-Type: text/plain\r\n\r\nno status set";
+    ask_mode(&app, "headers-only", &resp);
+    expect_stdout(&resp, headers_only, sizeof headers_only - 1);
     fcc_response_free(&resp);
 
     static const char reason[] = "Status: 299 Custom Thing\r\n\r\n";

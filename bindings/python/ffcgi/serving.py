@@ -145,8 +145,8 @@ class _Workers:
     def cut_off(self, grace: Optional[float]) -> str:
         """Logs the requests a stop is about to cut off; returns why."""
         if self._only_timed_out_left():
-            self.server.log("error", f"{self.busy()} worker(s) stuck in timed-out requests "
-                                     f"are left behind")
+            self.server.log("error", f"left behind: {self.busy()} worker thread(s), stuck in "
+                                     f"timed-out requests (or just ending)")
             return "timed out"
         why = "a second stop signal" if self.stop_now else f"the grace of {grace:g} s ran out"
         self.server.log("error", f"stopping at once ({why}): {self.busy()} worker(s) still "

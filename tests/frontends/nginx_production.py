@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""nginx_production.py — the production features of `python3 -m ffcgi.wsgi`
+behind a real nginx (CTest nginx_production).
+
+    /usr/bin/python3 tests/frontends/nginx_production.py --build-dir BUILD
+
+Two servers of tests/frontends/apps/production_wsgi.py (a copy in the
+workspace) behind nginx (nginx-production.conf.in):
+
+- /reload/: one process, 4 threads, --access-log, --error-log,
+  --status-path, --timeout 1. SIGHUP while 200 requests are in flight: none
+  fails and the rewritten code answers afterwards; a request sleeping past
+  --timeout is answered 504 with an error-log line naming it, and the next
+  request is served; the access log has one correct line per request; the
+  status page's JSON counts what was served.
+- /recycle/: --workers 2 --max-requests 50 (ffcgi-supervisor): 500 requests
+  with none failed while the workers retire and are replaced.
+
+Standard library only; everything stopped by PID.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import threading
+
+import frontend
+from frontend import expect, fetch, wait_until
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATE = os.path.join(HERE, "nginx-production.conf.in")
+LOAD_THREADS = 8
+
+
+class Load:
+    """`count` GETs of `path` through nginx from LOAD_THREADS threads: the
+    bodies of the 200 answers, and every other outcome as a failure."""
+
+    def __init__(self, port, path, count):
+        self.port, self.path, self.left = port, path, count
+        self.lock = threading.Lock()
+        self.bodies, self.failures = [], []
+        self.threads = [threading.Thread(target=self.run, daemon=True)
+                        for _ in range(LOAD_THREADS)]
+
+    def run(self):
+        while True:
+            with self.lock:
+                if self.left == 0:
+                    return
+                self.left -= 1
+            try:
+                resp = fetch(self.port, "GET", self.path, timeout=60)
+                outcome = resp.body.decode() if resp.status == 200 else resp.status
+            except OSError as error:
+                outcome = error
+            with self.lock:
+                (self.bodies if isinstance(outcome, str) else self.failures).append(outcome)
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def done(self):
+        with self.lock:
+            return len(self.bodies) + len(self.failures)
+
+    def join(self):
+        for thread in self.threads:
+            thread.join(120)
+        expect(not any(t.is_alive() for t in self.threads), "the load finished")
+        expect(not self.failures, "%d failed: %r" % (len(self.failures), self.failures[:3]))
+
+
+def plan(ws, build_dir):
+    apps = frontend.Apps(build_dir)
+    app = ws.path("production_wsgi.py")
+    shutil.copy(os.path.join(HERE, "apps", "production_wsgi.py"), app)
+    access, errors = ws.path("logs", "app-access.log"), ws.path("logs", "app-errors.log")
+    python = [apps.devenv, apps.python, "-m", "ffcgi.wsgi", app]
+    reload_app, reload_sock = ws.start_app(
+        "reload", python + ["--threads", "4", "--script-name", "/reload",
+                            "--access-log", access, "--error-log", errors, "--log-level", "info",
+                            "--status-path", "/reload/status", "--timeout", "1"],
+        ws.path("reload.sock"))
+    _, recycle_sock = ws.start_app(
+        "recycle", python + ["--workers", "2", "--threads", "2", "--max-requests", "50",
+                             "--script-name", "/recycle"], ws.path("recycle.sock"))
+    port, _ = ws.start_nginx(TEMPLATE, {"RELOAD_SOCKET": reload_sock,
+                                        "RECYCLE_SOCKET": recycle_sock})
+    served = []  # the paths /reload/ answered, for the access log
+
+    def sighup_loses_no_request():
+        load = Load(port, "/reload/x", 200).start()
+        wait_until("50 answers", lambda: load.done() >= 50, timeout=60)
+        with open(app) as f:
+            source = f.read()
+        with open(app, "w") as f:
+            f.write(source.replace('VERSION = "one"', 'VERSION = "two"'))
+        os.kill(reload_app.pid, signal.SIGHUP)
+        load.join()
+        served.extend(["/reload/x"] * 200)
+        expect(len(load.bodies) == 200, "200 answers: %d" % len(load.bodies))
+        after = fetch(port, "GET", "/reload/after")
+        served.append("/reload/after")
+        expect(after.status == 200 and after.body.startswith(b"two "),
+               "the new code answers: %r" % after.body)
+        expect("SIGHUP: re-executing" in ws.read(errors), "the reload is logged")
+
+    def timeout_is_a_504_and_the_next_request_is_served():
+        resp = fetch(port, "GET", "/reload/sleep", timeout=30)
+        served.append("/reload/sleep")
+        expect(resp.status == 504, "status %d, body %r" % (resp.status, resp.body))
+        expect(re.search(r'error: "GET /reload/sleep" from 127\.0\.0\.1 via unix peer pid \d+: '
+                         r"running \d+ ms, past FFCGI_LIMIT_REQUEST_MS \(1000\): answered 504",
+                         ws.read(errors)), "the error log names the request")
+        nxt = fetch(port, "GET", "/reload/next", timeout=30)
+        served.append("/reload/next")
+        expect(nxt.status == 200 and nxt.body.endswith(b" /next\n"), "next: %r" % nxt.body)
+
+    def status_page_counts_what_was_served():
+        # the timeout replaced the process: its counters began with /next
+        for i in range(5):
+            expect(fetch(port, "GET", "/reload/count%d" % i).status == 200, "served")
+            served.append("/reload/count%d" % i)
+        resp = fetch(port, "GET", "/reload/status?json")
+        served.append("/reload/status")
+        expect(resp.status == 200 and resp.header("Content-Type") == "application/json",
+               "status %d, %r" % (resp.status, resp.header("Content-Type")))
+        status = json.loads(resp.body)
+        expect(status["requests"] == 6, "requests: %d, expected 6" % status["requests"])
+        expect(status["processes"] == 1 and len(status["workers"]) == 4, "4 workers listed")
+        busy = [w for w in status["workers"] if w["state"] == "busy"]
+        expect([w["target"] for w in busy] == ["/reload/status?json"],
+               "only the status request is busy: %r" % busy)
+        expect(status["timeouts"] == 0 and status["accepted_connections"] >= 6, "totals")
+
+    def access_log_has_one_line_per_request():
+        wait_until("the access log's lines",
+                   lambda: len(ws.read(access).splitlines()) >= len(served), timeout=10)
+        lines = ws.read(access).splitlines()
+        expect(len(lines) == len(served), "%d lines for %d requests" % (len(lines), len(served)))
+        pattern = re.compile(r'^127\.0\.0\.1 - - \[[^]]+\] "GET (\S+) HTTP/1\.1" (\d{3}) '
+                             r'(\d+|-) "-" "[^"]*" \d+$')
+        seen = []
+        for line in lines:
+            match = pattern.match(line)
+            expect(match, "a Combined Log Format line: %r" % line)
+            seen.append(match.group(1).split("?")[0])
+            expect(match.group(2) == ("504" if match.group(1) == "/reload/sleep" else "200"),
+                   "status of %r" % line)
+        expect(sorted(seen) == sorted(served), "one line per request served")
+
+    def max_requests_replaces_workers_without_a_failure():
+        load = Load(port, "/recycle/y", 500).start()
+        load.join()
+        expect(len(load.bodies) == 500, "500 answers")
+        pids = {body.split()[1] for body in load.bodies}
+        expect(len(pids) >= 8, "the workers were replaced: %d pids" % len(pids))
+        retired = ws.read(ws.log("recycle")).count("retired (exit status 75)")
+        expect(retired >= 8, "retirements logged by the supervisor: %d" % retired)
+
+    yield "SIGHUP during 200 requests: none fails, the new code answers", sighup_loses_no_request
+    yield ("a request past --timeout is a 504 with a log line; the next is served",
+           timeout_is_a_504_and_the_next_request_is_served)
+    yield "the status page's JSON counts what was served", status_page_counts_what_was_served
+    yield "the access log has one correct line per request", access_log_has_one_line_per_request
+    yield ("--workers 2 --max-requests 50: 500 requests, none failed, workers replaced",
+           max_requests_replaces_workers_without_a_failure)
+
+
+if __name__ == "__main__":
+    sys.exit(frontend.main(__doc__, "nginx-production", lambda ws, args: plan(ws, args.build_dir)))
