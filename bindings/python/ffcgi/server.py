@@ -56,6 +56,17 @@ def log_level(level: LogLevel) -> int:
 
 STATUS_TEXT: int = lib.FFCGI_STATUS_TEXT
 STATUS_JSON: int = lib.FFCGI_STATUS_JSON
+def _c_string_or_null(text: Optional[str], what: str, encode: Any) -> Any:
+    """``text`` encoded for a C string argument, or NULL for None; a NUL
+    inside would end the C string early, so it is refused."""
+    if text is None:
+        return ffi.NULL
+    encoded = encode(text)
+    if b"\0" in encoded:
+        raise InvalidArgumentError(lib.FFCGI_EINVAL, f"{what} {text!r} contains NUL")
+    return encoded
+
+
 LIMIT_BODY_BYTES: int = lib.FFCGI_LIMIT_BODY_BYTES  # bytes of a body; default 0: no limit
 LIMIT_IDLE_MS: int = lib.FFCGI_LIMIT_IDLE_MS  # a stalled or idle connection; default 60000
 LIMIT_CONNECTIONS: int = lib.FFCGI_LIMIT_CONNECTIONS  # connections held at once; default 1024
@@ -293,13 +304,10 @@ class Server:
         under threads or processes. Set it before the first accept()
         (StateError after); FileError (an OSError) if the file cannot be
         opened."""
-        encoded = None if path is None else os.fsencode(path)
-        if encoded is not None and b"\0" in encoded:
-            raise InvalidArgumentError(lib.FFCGI_EINVAL, f"access log path {path!r} contains NUL")
+        encoded = _c_string_or_null(path, "access log path", os.fsencode)
         with self._lock:
             self._check_open()
-            check(lib.ffcgi_server_access_log(self._handle,
-                                              ffi.NULL if encoded is None else encoded))
+            check(lib.ffcgi_server_access_log(self._handle, encoded))
 
     def error_log(self, path: Optional[str], level: LogLevel = "warning") -> None:
         """Writes what goes wrong around the app — refused peers, protocol
@@ -310,14 +318,11 @@ class Server:
         (or LOG_*). Set it before the first accept() (StateError after);
         FileError if the file cannot be opened, InvalidArgumentError for a
         level that is not one."""
-        encoded = None if path is None else os.fsencode(path)
-        if encoded is not None and b"\0" in encoded:
-            raise InvalidArgumentError(lib.FFCGI_EINVAL, f"error log path {path!r} contains NUL")
+        encoded = _c_string_or_null(path, "error log path", os.fsencode)
         number = log_level(level)
         with self._lock:
             self._check_open()
-            check(lib.ffcgi_server_error_log(self._handle,
-                                             ffi.NULL if encoded is None else encoded, number))
+            check(lib.ffcgi_server_error_log(self._handle, encoded, number))
 
     def log(self, level: LogLevel, message: str) -> None:
         """Writes ``message`` to the error log at ``level`` if that level is
@@ -355,13 +360,10 @@ class Server:
         never reach the handler; None turns it off. Before the first
         accept() (StateError after); InvalidArgumentError unless it begins
         with "/" and has no "?"."""
-        encoded = None if path is None else path.encode("utf-8")
-        if encoded is not None and b"\0" in encoded:
-            raise InvalidArgumentError(lib.FFCGI_EINVAL, f"status path {path!r} contains NUL")
+        encoded = _c_string_or_null(path, "status path", lambda text: text.encode("utf-8"))
         with self._lock:
             self._check_open()
-            check(lib.ffcgi_server_status_path(self._handle,
-                                               ffi.NULL if encoded is None else encoded))
+            check(lib.ffcgi_server_status_path(self._handle, encoded))
 
     def status(self, format: str = "text") -> str:
         """The status page now, as "text" or "json" (json.loads() it)."""
