@@ -123,10 +123,8 @@ static void check_one(ffcgi_request *req, int64_t now_us, int64_t limit_ms)
     if (expired) {
         int answered = !req->sent_any;
         req->timed_out = answered ? FFC_TIMED_OUT_ANSWERED : FFC_TIMED_OUT_CUT;
-        /* counted and retired first: whoever sees the 504 sees them */
         atomic_fetch_sub_explicit(&req->srv->watch.in_flight, 1, memory_order_relaxed);
         ffc_board_count(req->srv, FFC_COUNT_TIMEOUTS);
-        ffc_retire(req->srv, FFCGI_RETIRED_TIMEOUT, "a request ran past FFCGI_LIMIT_REQUEST_MS");
         if (answered)
             send_answer(req->conn->fd, req->conn->parser.id);
         shutdown(req->conn->fd, SHUT_RDWR);
@@ -137,6 +135,9 @@ static void check_one(ffcgi_request *req, int64_t now_us, int64_t limit_ms)
                         "closed; the server retires so that its process is replaced",
                         (long long)((now_us - req->started_us) / 1000), (long long)limit_ms,
                         answered ? "answered 504" : "its answer had begun, cut off");
+        /* retired last: a process that ends or re-executes once it sees the
+         * retirement has the answer sent and the lines written by then */
+        ffc_retire(req->srv, FFCGI_RETIRED_TIMEOUT, "a request ran past FFCGI_LIMIT_REQUEST_MS");
     }
     pthread_mutex_unlock(&req->watch_lock);
 }

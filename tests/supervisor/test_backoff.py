@@ -3,7 +3,9 @@
 not in a spin: /bin/false is restarted after 100, 200, 400, 800 ms and then
 every 800 ms (--max-backoff-ms 800), the gaps in the log timestamps match
 the delays, and the supervisor uses almost no CPU meanwhile. A worker that
-then runs stably (--stable-ms) resets the delay to 100 ms."""
+then runs stably (--stable-ms) resets the delay to 100 ms. An app that exits
+75 (the status of a retired worker) at once, having served nothing, is
+backed off like a crash, not replaced in a spin."""
 import datetime
 import os
 import signal
@@ -70,6 +72,19 @@ def stable_run_resets_the_delay(paths, ws):
     expect(sup.wait_exit() == 0, "exit status 0 after SIGTERM")
 
 
+def retiring_at_start_backs_off(paths, ws):
+    sock = ws.path("exit75.sock")
+    sup = ws.supervise("sup", ["--socket", sock, "--workers", "1", "--max-backoff-ms", "400"],
+                       ["/bin/sh", "-c", "exit 75"])
+    sup.wait_log(r"exited with status 75 after [\d.]+ s; restarting in 400 ms", timeout=20)
+    expect(not sup.matches(r"retired \(exit status 75\)"),
+           "not taken for a retirement: it served no request")
+    sup.signal(signal.SIGTERM)
+    expect(sup.wait_exit() == 0, "exit status 0 after SIGTERM")
+
+
 if __name__ == "__main__":
     main([("a crash-looping app is restarted with growing delays", crash_loop_backs_off),
-          ("a stable run resets the back-off", stable_run_resets_the_delay)])
+          ("a stable run resets the back-off", stable_run_resets_the_delay),
+          ("an app exiting 75 at start without serving is backed off",
+           retiring_at_start_backs_off)])

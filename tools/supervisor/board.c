@@ -36,12 +36,16 @@ int sup_board_create(int workers)
     return fd;
 }
 
-void sup_board_reaped(pid_t pid)
+long long sup_board_reaped(pid_t pid)
 {
     for (uint32_t i = 0; board && i < board->processes; i++) {
         struct ffc_board_process *r = ffc_board_region(board, i);
+        if (atomic_load(&r->pid) != (int)pid)
+            continue;
+        long long served = atomic_load(&r->counts[FFC_COUNT_REQUESTS]);
         int owner = (int)pid;
         if (atomic_compare_exchange_strong(&r->pid, &owner, 0))
-            return;
+            return served;
     }
+    return -1;
 }

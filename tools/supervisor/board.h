@@ -14,7 +14,9 @@
 /* sup_board_create(): a board for `workers` slots. Returns its descriptor
  * (close-on-exec; mapped here as well), or -errno. */
 int sup_board_create(int workers);
-/* sup_board_reaped(): frees the region of a worker that ended. */
-void sup_board_reaped(pid_t pid);
+/* sup_board_reaped(): frees the region of a worker that ended. Returns
+ * the requests it served, or -1 if it had no region (not an ffcgi app, or
+ * it ended before taking one). */
+long long sup_board_reaped(pid_t pid);
 
 #endif

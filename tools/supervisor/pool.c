@@ -150,17 +150,19 @@ int sup_pool_start(struct sup_pool **out, const struct sup_pool_config *cfg, int
 }
 
 /* A worker that retired (a recycling limit of the library) is replaced
- * at once, unless it did so at start (then it is treated as a crash, so
- * that it cannot make the supervisor spin). */
-static int retired(int status, int64_t ran_ms)
+ * at once if it served a request or ran a while: one that exits 75 at
+ * start without serving is treated as a crash, so that it cannot make the
+ * supervisor spin. A busy worker may reach --max-requests within a few
+ * milliseconds of starting: what it served is what tells it apart. */
+static int retired(int status, int64_t ran_ms, long long served)
 {
     return WIFEXITED(status) && WEXITSTATUS(status) == FFCGI_RETIRED_EXIT_STATUS &&
-           ran_ms >= SUP_BACKOFF_INITIAL_MS;
+           (served > 0 || ran_ms >= SUP_BACKOFF_INITIAL_MS);
 }
 
 void sup_pool_reaped(struct sup_pool *pool, pid_t pid, int status, int64_t now_ms)
 {
-    sup_board_reaped(pid);
+    long long served = sup_board_reaped(pid);
     struct proc *p = find(pool, pid);
     if (!pid || !p)
         return;
@@ -183,7 +185,7 @@ void sup_pool_reaped(struct sup_pool *pool, pid_t pid, int status, int64_t now_m
         other->role = SERVING;
         sup_log("worker %d pid %d %s after %.3f s; pid %d (rolling restart) takes its place",
                 n, (int)pid, why, ran, (int)other->pid);
-    } else if (retired(status, now_ms - p->started_ms)) {
+    } else if (retired(status, now_ms - p->started_ms, served)) {
         struct slot *s = &pool->slots[p->slot];
         s->delay_ms = 0; /* not a crash: the back-off starts afresh */
         s->restart_ms = now_ms;
