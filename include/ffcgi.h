@@ -110,7 +110,10 @@ enum ffcgi_limit {
                                   * error logged, and the server retires (its thread
                                   * may be stuck in app code: the process must be
                                   * replaced); the app's later output for it is
-                                  * dropped; default 0: none; since 1.2 */
+                                  * dropped. If only such stuck requests are left
+                                  * for 2 s and the process has not ended, the
+                                  * library ends it: _exit(FFCGI_RETIRED_EXIT_STATUS);
+                                  * default 0: none; since 1.2 */
 };
 
 /* Why a server retired (ffcgi_server_retired()): it stopped handing out

@@ -173,10 +173,11 @@ void ffcgi_server_shutdown(ffcgi_server *srv)
     }
 }
 
-/* Removes the socket file only if it is still the one this server made. */
-static void remove_own_socket_file(const ffcgi_server *srv)
+void ffc_remove_own_socket_file(const ffcgi_server *srv)
 {
     struct stat st;
+    if (!srv->unix_path)
+        return;
     if (lstat(srv->unix_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
         st.st_dev == srv->unix_dev && st.st_ino == srv->unix_ino)
         unlink(srv->unix_path);
@@ -188,10 +189,8 @@ void ffcgi_server_free(ffcgi_server *srv)
         return;
     ffc_watch_stop(srv);
     pthread_mutex_destroy(&srv->watch.lock);
-    if (srv->unix_path) {
-        remove_own_socket_file(srv);
-        free(srv->unix_path);
-    }
+    ffc_remove_own_socket_file(srv);
+    free(srv->unix_path);
     if (srv->owns_fd && srv->fd >= 0)
         close(srv->fd);
     close(srv->wake_pipe[0]);

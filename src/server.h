@@ -45,6 +45,9 @@ struct ffc_watch {
     pthread_mutex_t lock;             /* guards the list `requests` */
     struct ffcgi_request *requests;   /* every request handle of the server */
     atomic_int in_flight;             /* accepted, not finished, not timed out */
+    atomic_int stuck;                 /* timed out, their worker not back yet */
+    int64_t stuck_alone_since_us;     /* watchdog thread only: since when only stuck
+                                       * requests are left in a retired server */
     atomic_int started;               /* 0, 1: the thread runs, 2: it could not start */
     pthread_t thread;
     int stop_pipe[2];
@@ -102,6 +105,10 @@ void ffc_peer_describe(int fd, char *out, size_t cap);
 /* listen_queue.c: the connections waiting in srv's accept queue and the
  * queue's limit; 0, or -1 when the system does not say. */
 int ffc_listen_queue(const struct ffcgi_server *srv, long *queued, long *limit);
+
+/* server.c: removes srv's socket file if it made one and it is still
+ * that file (not one that replaced it). */
+void ffc_remove_own_socket_file(const struct ffcgi_server *srv);
 
 /* recycle.c */
 /* Retires srv for `reason` (an ffcgi_retire_reason), once: logs `why`,

@@ -5,7 +5,12 @@
  * nothing of its answer was sent yet, its connection is shut down (an app
  * blocked reading the body wakes up), the error log says which request and
  * how long it ran, and the server retires (FFCGI_RETIRED_TIMEOUT): a thread
- * stuck in app code cannot be stopped, only its process replaced.
+ * stuck in app code cannot be stopped, only its process replaced. The app
+ * replaces it (exit or re-exec) once its other requests are done; if the
+ * process is still there STUCK_GRACE_MS after nothing but timed-out
+ * requests are left, and one of those has not come back, the watchdog
+ * ends it with _exit(FFCGI_RETIRED_EXIT_STATUS), as uWSGI's harakiri
+ * does: a single-threaded app stuck in its handler is replaced too.
  *
  * Threads: the watchdog and a request's worker meet under the request's
  * `watch_lock` — the worker takes it to send (output.c) and to end the
@@ -34,6 +39,7 @@
 
 #define TICK_MAX_MS 250
 #define TICK_MIN_MS 10
+#define STUCK_GRACE_MS 2000
 
 static const char ANSWER[] = "Status: 504 Gateway Timeout\r\n"
                              "Content-Type: text/plain; charset=utf-8\r\n\r\n"
@@ -89,6 +95,8 @@ int ffc_watch_end(ffcgi_request *req)
     }
     if (!timed_out) /* a timed-out request left the count when it timed out */
         atomic_fetch_sub_explicit(&req->srv->watch.in_flight, 1, memory_order_relaxed);
+    else /* its worker is back */
+        atomic_fetch_sub_explicit(&req->srv->watch.stuck, 1, memory_order_relaxed);
     return timed_out;
 }
 
@@ -123,6 +131,7 @@ static void check_one(ffcgi_request *req, int64_t now_us, int64_t limit_ms)
     if (expired) {
         int answered = !req->sent_any;
         req->timed_out = answered ? FFC_TIMED_OUT_ANSWERED : FFC_TIMED_OUT_CUT;
+        atomic_fetch_add_explicit(&req->srv->watch.stuck, 1, memory_order_relaxed);
         atomic_fetch_sub_explicit(&req->srv->watch.in_flight, 1, memory_order_relaxed);
         ffc_board_count(req->srv, FFC_COUNT_TIMEOUTS);
         if (answered)
@@ -142,6 +151,31 @@ static void check_one(ffcgi_request *req, int64_t now_us, int64_t limit_ms)
     pthread_mutex_unlock(&req->watch_lock);
 }
 
+/* Ends the process of a server retired by a timeout once nothing but
+ * stuck requests has been left for STUCK_GRACE_MS (see the top). */
+static void end_if_only_stuck_left(ffcgi_server *srv, int64_t now_us)
+{
+    struct ffc_watch *w = &srv->watch;
+    int stuck = atomic_load(&w->stuck);
+    if (atomic_load(&srv->retired) != FFCGI_RETIRED_TIMEOUT || stuck <= 0 ||
+        atomic_load(&w->in_flight) > 0) {
+        w->stuck_alone_since_us = 0;
+        return;
+    }
+    if (!w->stuck_alone_since_us) {
+        w->stuck_alone_since_us = now_us;
+        return;
+    }
+    if (now_us - w->stuck_alone_since_us < STUCK_GRACE_MS * 1000)
+        return;
+    ffc_log(srv, FFCGI_LOG_ERROR,
+            "ending the process (exit status %d): %d thread(s) stuck in timed-out requests "
+            "and nothing else in flight for %d ms; it was to be replaced",
+            FFCGI_RETIRED_EXIT_STATUS, stuck, STUCK_GRACE_MS);
+    ffc_remove_own_socket_file(srv);
+    _exit(FFCGI_RETIRED_EXIT_STATUS);
+}
+
 static void *watch(void *arg)
 {
     ffcgi_server *srv = arg;
@@ -158,6 +192,7 @@ static void *watch(void *arg)
         for (ffcgi_request *req = srv->watch.requests; req; req = req->watch_next)
             check_one(req, now, limit_ms);
         pthread_mutex_unlock(&srv->watch.lock);
+        end_if_only_stuck_left(srv, now);
     }
 }
 

@@ -4,10 +4,13 @@
  * cut off (the connection closes without FCGI_END_REQUEST); the error log
  * names the request; the server retires (FFCGI_RETIRED_TIMEOUT) and
  * ffcgi_server_in_flight() stops counting the timed-out request; the
- * access log records the 504. */
+ * access log records the 504. A process left with nothing but a stuck
+ * request for 2 s is ended by the library with exit status 75. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -15,21 +18,23 @@
 #include "log_text.h"
 
 #define LIMIT_MS 200
-#define STUCK_US (3 * 1000 * 1000) /* far past the limit */
+#define STUCK_US (1000 * 1000) /* past the limit; back within the 2 s grace */
+#define STUCK_FOR_GOOD_US (30 * 1000 * 1000)
 
+/* ctx: NULL, or the microseconds to stay stuck */
 static void stuck(ffcgi_request *req, void *ctx)
 {
-    (void)ctx;
     const char *uri = ffcgi_env_get(req, "REQUEST_URI");
     if (uri && strcmp(uri, "/begun") == 0) {
         ffcgi_print(req, "Content-Type: text/plain\r\n\r\npart");
         ffcgi_flush(req);
     }
-    usleep(STUCK_US);
+    usleep(ctx ? *(const useconds_t *)ctx : STUCK_US);
     CHECK_OK(ffcgi_print(req, "late")); /* accepted and dropped */
 }
 
-static void start(struct harness_app *app, const char *errors, const char *access)
+static void start(struct harness_app *app, const char *errors, const char *access,
+                  void *stuck_for)
 {
     char dir[] = "/tmp/ffcgi-timeout-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -42,7 +47,7 @@ static void start(struct harness_app *app, const char *errors, const char *acces
     CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_REQUEST_MS, LIMIT_MS));
     CHECK_INT(ffcgi_server_limit(srv, FFCGI_LIMIT_REQUEST_MS), LIMIT_MS);
     memset(app, 0, sizeof *app);
-    harness_start_on(app, srv, address, stuck, NULL, 2);
+    harness_start_on(app, srv, address, stuck, stuck_for, 2);
     snprintf(app->dir, sizeof app->dir, "%s", dir);
 }
 
@@ -61,7 +66,7 @@ static int ask(struct harness_app *app, const char *uri, fcc_response *resp)
 static void answered_504(const char *errors, const char *access)
 {
     struct harness_app app;
-    start(&app, errors, access);
+    start(&app, errors, access, NULL);
     fcc_response resp;
     CHECK_OK(ask(&app, "/hang", &resp));
     char *text = harness_stdout_text(&resp);
@@ -91,7 +96,7 @@ static void answered_504(const char *errors, const char *access)
 static void cut_off(const char *errors, const char *access)
 {
     struct harness_app app;
-    start(&app, errors, access);
+    start(&app, errors, access, NULL);
     fcc_response resp;
     CHECK(ask(&app, "/begun", &resp) != 0); /* closed without FCGI_END_REQUEST */
     char *text = harness_stdout_text(&resp);
@@ -102,6 +107,52 @@ static void cut_off(const char *errors, const char *access)
     CHECK(strstr(log, "\"GET /begun\"") && strstr(log, "its answer had begun, cut off"));
     free(log);
     harness_stop(&app);
+}
+
+/* A child process serves; its handler stays stuck for good: after the
+ * 504, the library ends the child with exit status 75. */
+static void stuck_process_ended(const char *errors, const char *access)
+{
+    static useconds_t for_good = STUCK_FOR_GOOD_US;
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        struct harness_app app;
+        start(&app, errors, access, &for_good);
+        CHECK(write(ready[1], app.address, sizeof app.address) == (ssize_t)sizeof app.address);
+        pause(); /* the library ends the process */
+        _exit(1);
+    }
+    struct harness_app app = {0};
+    CHECK(read(ready[0], app.address, sizeof app.address) == (ssize_t)sizeof app.address);
+    close(ready[0]);
+    close(ready[1]);
+    fcc_response resp;
+    CHECK_OK(ask(&app, "/forever", &resp));
+    CHECK(resp.got_end);
+    fcc_response_free(&resp);
+    int status = 0;
+    pid_t ended = 0;
+    for (int i = 0; i < 100 && ended == 0; i++) { /* 2 s of grace, 10 s at most */
+        usleep(100 * 1000);
+        ended = waitpid(child, &status, WNOHANG);
+    }
+    if (ended == 0) {
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+    }
+    CHECK(ended == child);
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), FFCGI_RETIRED_EXIT_STATUS);
+    char *log = log_slurp_until(errors, "ending the process");
+    CHECK(strstr(log, "error: ending the process (exit status 75): 1 thread(s) stuck in "
+                      "timed-out requests and nothing else in flight for 2000 ms") != NULL);
+    free(log);
+    CHECK(unlink(app.address) != 0); /* the child's socket file went with it */
+    *strrchr(app.address, '/') = '\0';
+    rmdir(app.address);
 }
 
 int main(void)
@@ -115,6 +166,7 @@ int main(void)
     close(fd);
     answered_504(errors, access);
     cut_off(errors, access);
+    stuck_process_ended(errors, access);
     unlink(errors);
     unlink(access);
     puts("ok");
