@@ -8,12 +8,13 @@ use Test;
 use FFCGITest;
 
 needs-client;
-plan 7;
+plan 8;
 
 my $dir = temp-dir;
 my $examples = source-dir.add('examples');
 my $hello = $examples.add('hello.raku');
 my $echo = $examples.add('echo.raku');
+my $production = $examples.add('production.raku');
 
 sub free-port(--> Int) {
     my $probe = IO::Socket::INET.new(:listen, :localhost<127.0.0.1>, :localport(0));
@@ -106,6 +107,23 @@ subtest 'plain CGI: one request from the environment', {
     my $out = $proc.out.slurp(:bin, :close).decode;  # bytes: a text read would turn CR LF into LF
     is $proc.exitcode, 0, 'exit 0 after the one request';
     like $out, / ^ "Content-Type: text/html; charset=utf-8\r\n\r\n<h1>Hello from ffcgi (Raku)!</h1>" /, 'the answer on stdout';
+}
+
+subtest 'production.raku: mode, access log, status page, --max-requests=3 exits 75', {
+    my $path = $dir.add('production.sock');
+    my $access = $dir.add('production-access.log');
+    my $app = App.start($production, "--socket=$path", '--mode=660', '--threads=2',
+                        "--access-log=$access", '--status-path=/status', '--max-requests=3');
+    wait-listening(~$path);
+    is $path.mode, '0660', 'the socket file is 0660';
+    like fcgi('--socket', ~$path, '--param', 'REQUEST_URI=/status')<text>, / 'processes:' \s+ 1 /,
+        'the status page';
+    like fcgi('--socket', ~$path)<text>, / 'Hello from ffcgi (Raku), process ' \d+ ', request 1' /,
+        'a greeting';
+    fcgi('--socket', ~$path);
+    await Promise.anyof($app.exited, Promise.in(30));
+    is $app.stop, 75, 'exit 75 after 3 requests (under ffcgi-supervisor: replaced at once)';
+    is $access.lines.elems, 3, 'three access-log lines';
 }
 
 subtest 'wrong command lines and addresses', {

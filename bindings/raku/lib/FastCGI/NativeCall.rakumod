@@ -77,7 +77,13 @@ class FastCGI::NativeCall {
     }
 
     submethod BUILD(FastCGI::NativeCall::Server:D :$!server!, Int :$!socket) { }
-    submethod TWEAK() { self!open-request }
+    #| new(..., :access-log, :error-log, :log-level, :status-path, :%limits)
+    #| configures the listener as `configure` does.
+    submethod TWEAK(Str :$access-log, Str :$error-log, Str :$log-level, Str :$status-path, :$limits) {
+        self!open-request;
+        self.configure(:$access-log, :$error-log, :$log-level, :$status-path, :$limits)
+            if ($access-log, $error-log, $status-path, $limits).first(*.defined);
+    }
 
     method !open-request() {
         my $out = CArray[ffcgi_request].allocate(1);
@@ -361,7 +367,10 @@ class FastCGI::NativeCall {
 
     my constant %LIMITS = 'param-bytes' => FFCGI_LIMIT_PARAM_BYTES, params => FFCGI_LIMIT_PARAMS,
                           'body-bytes' => FFCGI_LIMIT_BODY_BYTES, 'idle-ms' => FFCGI_LIMIT_IDLE_MS,
-                          connections => FFCGI_LIMIT_CONNECTIONS;
+                          connections => FFCGI_LIMIT_CONNECTIONS, 'slow-ms' => FFCGI_LIMIT_SLOW_MS,
+                          'max-requests' => FFCGI_LIMIT_MAX_REQUESTS,
+                          'max-rss-bytes' => FFCGI_LIMIT_MAX_RSS_BYTES,
+                          'request-ms' => FFCGI_LIMIT_REQUEST_MS;
 
     sub limit-id(Str $name, Str $what --> Int) {
         %LIMITS{$name}:exists
@@ -370,11 +379,14 @@ class FastCGI::NativeCall {
                    detail => "no limit '$name' (there are {%LIMITS.keys.sort.join(', ')})").throw
     }
 
-    #| Sets limits of the listener, for every object on it; before the first
-    #| accept. param-bytes and params (a request over them is answered 431
-    #| by the library and never accepted), body-bytes (reading past it
-    #| throws X::FastCGI::Limit; 0: none), idle-ms (a stalled connection
-    #| throws X::FastCGI::TimedOut; 0: none).
+    #| Sets limits of the listener, for every object on it. param-bytes and
+    #| params (a request over them is answered 431 by the library and never
+    #| accepted), body-bytes (reading past it throws X::FastCGI::Limit; 0:
+    #| none), idle-ms (a stalled connection throws X::FastCGI::TimedOut; 0:
+    #| none), connections (held at once), slow-ms (the status page counts
+    #| slower requests), and the production limits: max-requests (with a
+    #| little jitter) and max-rss-bytes retire the listener, request-ms
+    #| answers a longer request 504 and retires it (see `retired`).
     method set-limits(*%limits --> True) {
         for %limits.sort -> (:key($name), :$value) {
             $!server.set-limit(limit-id($name, 'set-limits'), $value, "set-limits $name");
@@ -383,6 +395,77 @@ class FastCGI::NativeCall {
 
     #| The current value of a limit (see set-limits).
     method limit(Str:D $name --> Int) { $!server.limit(limit-id($name, 'limit'), "limit $name") }
+
+    # ---- production serving ----------------------------------------------------
+
+    #| The exit status of a process whose listener retired: ffcgi-supervisor
+    #| replaces such a worker at once.
+    our constant RETIRED-EXIT-STATUS = FFCGI_RETIRED_EXIT_STATUS.value;
+
+    my constant %RETIRED = FFCGI_RETIRED_MAX_REQUESTS.value => 'max-requests',
+                           FFCGI_RETIRED_MAX_RSS.value => 'max-rss', FFCGI_RETIRED_TIMEOUT.value => 'timeout';
+
+    sub level-number(Str:D $level, Str $what --> Int) {
+        check(ffcgi_log_level_from_name($level), $what)
+    }
+
+    #| Sets up the listener for production, for every object on it, before
+    #| the first accept; each argument is optional:
+    #| access-log (a path, "-" for stdout: one Combined Log Format line per
+    #| request, written by libffcgi), error-log (a path, "-" for stderr:
+    #| refused peers, protocol errors, limit refusals, timeouts, a web
+    #| server gone mid-request) at log-level ("error", "warning" (default),
+    #| "info", "debug", "off"), status-path (requests for it, e.g.
+    #| "/status", get the status page: text, JSON for ?json), limits (a
+    #| Hash for set-limits).
+    method configure(Str :$access-log, Str :$error-log, Str :$log-level, Str :$status-path,
+                     :$limits --> True) {
+        $!server.access-log($_) with $access-log;
+        $!server.error-log($_, level-number($log-level // 'warning', 'log-level')) with $error-log;
+        $!server.status-path($_) with $status-path;
+        self.set-limits(|$limits.Hash) with $limits;
+    }
+
+    #| Turns the access log on (a path; "-": standard output) or off (Str).
+    method access-log(Str $path --> True) { $!server.access-log($path) }
+    #| Turns the error log on (a path; "-": standard error) or off (Str).
+    method error-log(Str $path, Str:D :$level = 'warning' --> True) {
+        $!server.error-log($path, level-number($level, 'error-log'))
+    }
+    #| Serves the status page at `$path` (e.g. "/status"), or stops (Str).
+    method status-path(Str $path --> True) { $!server.status-path($path) }
+
+    #| Writes `$message` to the error log at `$level` ("error", "warning",
+    #| "info", "debug") if that level is on; during a request the line
+    #| names it (method, URI, peer). Any thread.
+    method log(Str() $message, Str:D :$level = 'info' --> True) {
+        my $number = level-number($level, 'log');
+        if $!req && $!env-bytes.defined {
+            my $rc = ffcgi_request_log($!req, $number, $message);
+            return True if $rc >= 0;
+            check($rc, 'log') unless $rc == FFCGI_ESTATE;  # ESTATE: finished, no request to name
+        }
+        $!server.log($number, $message)
+    }
+
+    #| Opens the log files again after they were renamed (log rotation).
+    method reopen-logs(--> True) { $!server.reopen-logs }
+
+    #| The status page: every worker's state and current request, and the
+    #| totals (of every worker process under ffcgi-supervisor); JSON with
+    #| :json.
+    method server-status(Bool :$json --> Str) {
+        $!server.status($json ?? FFCGI_STATUS_JSON.value !! FFCGI_STATUS_TEXT.value)
+    }
+
+    #| Why libffcgi retired the listener — 'max-requests', 'max-rss' or
+    #| 'timeout' — or Str while it serves. A retired listener hands out no
+    #| new request: accept returns False and the process should exit with
+    #| RETIRED-EXIT-STATUS so that ffcgi-supervisor replaces it.
+    method retired(--> Str) { %RETIRED{$!server.retired} // Str }
+
+    #| Requests accepted and not finished, not counting timed-out ones.
+    method in-flight(--> Int) { $!server.in-flight }
 
     #| The version of the loaded libffcgi, e.g. "1.0.0".
     method library-version(--> Str) { c-string(ffcgi_version_string()) }

@@ -17,14 +17,21 @@ has Int $.backlog = 16;
 has Int $.mode = -1;
 #| How many requests are served at once (threads, each with a handle).
 has Int $.workers where * >= 1 = 1;
+#| Production options, given to FastCGI::NativeCall's `configure`.
+has Str $.access-log;
+has Str $.error-log;
+has Str $.log-level;
+has Str $.status-path;
+has %.limits;
 has FastCGI::NativeCall $!fcgi;
-has Promise $.promise;
+has Promise $.promise .= new;
 has Supply $!supply;
 has @!taps;               # the emit/done/quit of each open tap
 has Lock $!lock .= new;
 has Bool $!started = False;
 has Bool $!ended = False;
 has Int $!running = 0;    # workers not yet ended
+has Str $!retired;        # why the listener retired, noted before it is freed
 
 submethod TWEAK(FastCGI::NativeCall :$fcgi) { $!fcgi = $_ with $fcgi }
 
@@ -33,10 +40,15 @@ submethod TWEAK(FastCGI::NativeCall :$fcgi) { $!fcgi = $_ with $fcgi }
 #| Pass your own, e.g. of a subclass, as new(fcgi => ...).
 method fcgi(--> FastCGI::NativeCall) {
     $!lock.protect: {
-        $!fcgi //= $!path.defined ?? FastCGI::NativeCall.new(:$!path, :$!backlog, :$!mode)
-                !! $!address.defined ?? FastCGI::NativeCall.new(:$!address, :$!backlog, :$!mode)
-                !! $!socket.defined ?? FastCGI::NativeCall.new(:$!socket)
-                !! FastCGI::NativeCall.new;
+        $!fcgi //= do {
+            my $fcgi = $!path.defined ?? FastCGI::NativeCall.new(:$!path, :$!backlog, :$!mode)
+                    !! $!address.defined ?? FastCGI::NativeCall.new(:$!address, :$!backlog, :$!mode)
+                    !! $!socket.defined ?? FastCGI::NativeCall.new(:$!socket)
+                    !! FastCGI::NativeCall.new;
+            $fcgi.configure(:$!access-log, :$!error-log, :$!log-level, :$!status-path,
+                            limits => %!limits || Any);
+            $fcgi
+        }
     }
 }
 
@@ -98,8 +110,11 @@ method !work(FastCGI::NativeCall $fcgi) {
         }
         CATCH { default { $failure = $_; $fcgi.shutdown } }
     }
+    my $retired = $fcgi.retired;
+    $!lock.protect({ $!retired //= $retired });
+    my $only-stuck-left = ($retired // '') eq 'timeout' && $fcgi.in-flight == 0;
     $fcgi.close;
-    self!worker-ended($failure);
+    self!worker-ended($failure, $only-stuck-left);
 }
 
 # A handler died: tell the web server's log, and answer 500 if nothing
@@ -110,9 +125,14 @@ sub report(FastCGI::NativeCall $fcgi, Exception $e) {
     try $fcgi.stderr("FastCGI::NativeCall::Async: the handler died: {$e.message}\n");
 }
 
-method !worker-ended($failure) {
+# The last worker to end ends the Supply. After a timeout retirement,
+# workers stuck in timed-out requests may never end: once no other
+# request is in flight, they are not waited for (the process is to be
+# replaced; `serve` returns and the app exits).
+method !worker-ended($failure, Bool $only-stuck-left) {
     my @taps = $!lock.protect: {
-        return if --$!running;
+        --$!running;
+        return if $!ended || ($!running && !$only-stuck-left);
         $!ended = True;
         @!taps.splice
     };
@@ -124,6 +144,26 @@ method !worker-ended($failure) {
         .<done>() for @taps;
         $!promise.keep(True);
     }
+}
+
+#| Why the listener retired ('max-requests', 'max-rss', 'timeout'), or
+#| Str: see FastCGI::NativeCall's `retired`.
+method retired(--> Str) { $!lock.protect({ $!retired // ($!fcgi ?? $!fcgi.retired !! Str) }) }
+
+#| Serves with `&handler` (called with each request's FastCGI::NativeCall,
+#| as a tap of the Supply) until the server stops, and returns the exit
+#| status for the process: 0 after SIGTERM or SIGINT (requests in flight
+#| are completed first) or `done`; RETIRED-EXIT-STATUS (75) after the
+#| listener retired (max-requests, max-rss-bytes, request-ms), which
+#| ffcgi-supervisor answers by starting a fresh process at once. A request
+#| stuck past request-ms is not waited for. Throws if a worker failed.
+#|     exit FastCGI::NativeCall::Async.new(:workers(4)).serve(-> $fcgi { ... });
+method serve(&handler --> Int) {
+    my $signals = signal(SIGTERM, SIGINT).tap({ self.done });
+    LEAVE $signals.close;
+    self.Supply.tap(&handler);
+    await self.promise;
+    self.retired ?? FastCGI::NativeCall::RETIRED-EXIT-STATUS !! 0
 }
 
 #| Stops accepting: blocked accepts end at once, requests in progress are

@@ -58,6 +58,40 @@ method set-limit(Int:D $limit, Int:D $value, Str $what --> True) {
 #| The value of an FFCGI_LIMIT_* limit.
 method limit(Int:D $limit, Str $what --> Int) { check(ffcgi_server_limit($!handle, $limit), $what) }
 
+#| Log files and the status page (ffcgi_server_access_log, _error_log,
+#| _status_path): a Str type object turns one off. Before the first accept.
+method access-log(Str $path --> True) { check(ffcgi_server_access_log($!handle, $path), 'access-log') }
+method error-log(Str $path, Int:D $level --> True) {
+    check(ffcgi_server_error_log($!handle, $path, $level), 'error-log');
+}
+method status-path(Str $path --> True) { check(ffcgi_server_status_path($!handle, $path), 'status-path') }
+
+#| Opens the log files' paths again (after log rotation). Any thread.
+method reopen-logs(--> True) { check(ffcgi_server_reopen_logs($!handle), 'reopen-logs') }
+
+#| A line in the error log at an FFCGI_LOG_* level. Any thread.
+method log(Int:D $level, Str:D $message --> True) {
+    check(ffcgi_server_log($!handle, $level, $message), 'log');
+}
+
+#| The status page in an FFCGI_STATUS_* format.
+method status(Int:D $format --> Str) {
+    my $size = 16384;
+    loop {
+        my $buf = buf8.allocate($size);
+        my $length = check(ffcgi_server_status($!handle, $format, $buf, $size), 'server-status');
+        return $buf.subbuf(0, $length).decode('utf8-c8') if $length < $size;
+        $size = $length + 1;
+    }
+}
+
+#| An FFCGI_RETIRED_* reason (0 while serving, and once freed).
+method retired(--> Int) { $!handle ?? check(ffcgi_server_retired($!handle), 'retired') !! 0 }
+
+#| Requests accepted and not finished, timed-out ones not counted (0 once
+#| freed).
+method in-flight(--> Int) { $!handle ?? check(ffcgi_server_in_flight($!handle), 'in-flight') !! 0 }
+
 #| One more object uses the server.
 method attach(--> FastCGI::NativeCall::Server) {
     $!lock.protect: {
