@@ -15,6 +15,10 @@ workspace) behind nginx (nginx-production.conf.in):
   status page's JSON counts what was served.
 - /recycle/: --workers 2 --max-requests 50 (ffcgi-supervisor): 500 requests
   with none failed while the workers retire and are replaced.
+- /raku/: examples/production.raku --max-requests=40 with its access log
+  and status page under ffcgi-supervisor --workers 2: a rolling restart
+  (SIGHUP to the supervisor) and retirements during 300 requests, none
+  failed; the access log has a line for each; the status page is answered.
 
 Standard library only; everything stopped by PID.
 """
@@ -89,8 +93,16 @@ def plan(ws, build_dir):
     _, recycle_sock = ws.start_app(
         "recycle", python + ["--workers", "2", "--threads", "2", "--max-requests", "50",
                              "--script-name", "/recycle"], ws.path("recycle.sock"))
+    raku_sock, raku_access = ws.path("raku.sock"), ws.path("logs", "raku-access.log")
+    raku = ws.spawn("raku", [apps.devenv, os.path.join(apps.build, "tools", "supervisor",
+                                                       "ffcgi-supervisor"),
+                             "--socket", raku_sock, "--workers", "2", "--ready-ms", "2000", "--",
+                             "raku", os.path.join(frontend.EXAMPLES, "production.raku"),
+                             "--threads=2", "--max-requests=40", "--access-log=" + raku_access,
+                             "--status-path=/raku/status"], umask=0)
     port, _ = ws.start_nginx(TEMPLATE, {"RELOAD_SOCKET": reload_sock,
-                                        "RECYCLE_SOCKET": recycle_sock})
+                                        "RECYCLE_SOCKET": recycle_sock,
+                                        "RAKU_SOCKET": raku_sock})
     served = []  # the paths /reload/ answered, for the access log
 
     def sighup_loses_no_request():
@@ -169,6 +181,24 @@ def plan(ws, build_dir):
         expect("restarting in" not in ws.read(ws.log("recycle")),
                "every retired worker replaced at once, none backed off")
 
+    def raku_under_the_supervisor():
+        wait_until("the Raku workers", lambda: ws.read(ws.log("raku")).count("started") >= 2,
+                   timeout=60)
+        status = fetch(port, "GET", "/raku/status", timeout=120)
+        expect(status.status == 200 and b"processes:" in status.body,
+               "the status page: %d %r" % (status.status, status.body[:80]))
+        load = Load(port, "/raku/z", 300).start()
+        wait_until("30 answers", lambda: load.done() >= 30, timeout=120)
+        os.kill(raku.pid, signal.SIGHUP)
+        load.join()
+        expect(len(load.bodies) == 300 and all(b.startswith("Hello from ffcgi (Raku)")
+                                               for b in load.bodies), "300 greetings")
+        log = ws.read(ws.log("raku"))
+        expect("rolling restart" in log, "the supervisor began a rolling restart")
+        expect("retired (exit status 75)" in log, "workers retired and were replaced")
+        wait_until("301 access-log lines (the status page's and the load's)",
+                   lambda: len(ws.read(raku_access).splitlines()) >= 301, timeout=10)
+
     yield "SIGHUP during 200 requests: none fails, the new code answers", sighup_loses_no_request
     yield ("a request past --timeout is a 504 with a log line; the next is served",
            timeout_is_a_504_and_the_next_request_is_served)
@@ -176,6 +206,8 @@ def plan(ws, build_dir):
     yield "the access log has one correct line per request", access_log_has_one_line_per_request
     yield ("--workers 2 --max-requests 50: 500 requests, none failed, workers replaced",
            max_requests_replaces_workers_without_a_failure)
+    yield ("Raku under ffcgi-supervisor: SIGHUP and --max-requests=40 during 300 requests, "
+           "none failed", raku_under_the_supervisor)
 
 
 if __name__ == "__main__":
