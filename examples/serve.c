@@ -47,21 +47,31 @@ static void *work(void *arg)
 
 static int usage(const char *prog)
 {
-    fprintf(stderr, "usage: %s [--socket ADDRESS] [--threads N]\n", prog);
+    fprintf(stderr, "usage: %s [--socket ADDRESS] [--threads N] [--access-log FILE] "
+                    "[--status-path PATH]\n", prog);
     return 2;
 }
 
-static int parse_args(int argc, char **argv, const char **address, int *threads)
+struct options {
+    const char *address, *access_log, *status_path; /* NULL: not given */
+    int threads;
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
-            *address = argv[++i];
+            o->address = argv[++i];
+        } else if (strcmp(argv[i], "--access-log") == 0 && i + 1 < argc) {
+            o->access_log = argv[++i];
+        } else if (strcmp(argv[i], "--status-path") == 0 && i + 1 < argc) {
+            o->status_path = argv[++i];
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             char *end;
             long n = strtol(argv[++i], &end, 10);
             if (*end || n < 1 || n > MAX_THREADS)
                 return -1;
-            *threads = (int)n;
+            o->threads = (int)n;
         } else {
             return -1;
         }
@@ -82,10 +92,11 @@ static void catch_stop_signals(void)
 
 int example_serve(int argc, char **argv, example_handler *handle)
 {
-    const char *address = NULL;
-    int threads = 1;
-    if (parse_args(argc, argv, &address, &threads) != 0)
+    struct options o = {.threads = 1};
+    if (parse_args(argc, argv, &o) != 0)
         return usage(argv[0]);
+    const char *address = o.address;
+    int threads = o.threads;
     /* Caught from the start: a supervisor may stop a worker that is still
      * starting, and that is a graceful stop too. */
     catch_stop_signals();
@@ -93,6 +104,12 @@ int example_serve(int argc, char **argv, example_handler *handle)
     int rc = address ? ffcgi_server_open(&srv, address, 0, -1) : ffcgi_server_inherit(&srv);
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", argv[0], ffcgi_last_error());
+        return 1;
+    }
+    if ((o.access_log && ffcgi_server_access_log(srv, o.access_log) != 0) ||
+        (o.status_path && ffcgi_server_status_path(srv, o.status_path) != 0)) {
+        fprintf(stderr, "%s: %s\n", argv[0], ffcgi_last_error());
+        ffcgi_server_free(srv);
         return 1;
     }
     serving = srv;

@@ -1,12 +1,13 @@
 /*
  * serve.h — the command line and worker threads shared by the C examples.
  *
- *   APP [--socket ADDRESS] [--threads N]
+ *   APP [--socket ADDRESS] [--threads N] [--access-log FILE] [--status-path PATH]
  *
  * --socket opens a listener (unix path or host:port); without it the app
  * serves the listener inherited on fd 0 (spawn-fcgi, mod_fcgid) or runs
  * once as plain CGI. --threads N (default 1) runs N worker threads, each
- * with its own request handle. SIGTERM and SIGINT stop accepting; requests
+ * with its own request handle. --access-log and --status-path turn on the
+ * library's access log ("-": standard output) and status page. SIGTERM and SIGINT stop accepting; requests
  * in flight complete; then the process exits 0.
  */
 #ifndef EXAMPLES_SERVE_H

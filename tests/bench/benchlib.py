@@ -45,6 +45,9 @@ def app_command(app: str, build: str, address: str, threads: int, workdir: str) 
         return [os.path.join(bench_build, "raw-hello")] + sock + ["--body"]
     if app == "c":
         return [os.path.join(build, "examples", "hello")] + both
+    if app == "c_logged":  # the production features that run on every request
+        return [os.path.join(build, "examples", "hello")] + both + [
+            "--access-log", os.path.join(workdir, "access.log"), "--status-path", "/status"]
     if app == "c_body":
         return [os.path.join(bench_build, "bench-body")] + both
     if app == "python":

@@ -8,6 +8,7 @@ upload and download — a few hundred checked requests each. It demands zero
 errors and the requested number of responses; there is no timing assertion.
     smoke.py --build-dir BUILD --app APP"""
 import argparse
+import os
 import sys
 
 import benchlib
@@ -43,6 +44,7 @@ def main() -> int:
     args = parser.parse_args()
     threads = 1 if args.app in ("raw", "raw_body") else 2
     failures = 0
+    answered = 0
     with benchlib.App(args.app, args.build_dir, threads=threads) as app:
         for what, lg_args in modes(args.app, threads):
             result = benchlib.loadgen(args.build_dir, app,
@@ -56,6 +58,12 @@ def main() -> int:
             print(f"{'ok' if ok else 'FAILED'}: {args.app}, {what}: {int(result['requests'])} "
                   f"responses, {int(result['errors'])} errors, "
                   f"{int(result['reconnects'])} reconnects")
+            answered += int(result["requests"])
+            if ok and args.app == "c_logged":  # an access-log line for every response so far
+                with open(os.path.join(app.dir, "access.log")) as log:
+                    lines = sum(1 for _ in log)
+                ok = lines >= answered
+                print(f"{lines} access-log lines for {answered} responses")
             if not ok:
                 failures += 1
                 print(result["output"])
