@@ -131,22 +131,24 @@ static void check_one(ffcgi_request *req, int64_t now_us, int64_t limit_ms)
     if (expired) {
         int answered = !req->sent_any;
         req->timed_out = answered ? FFC_TIMED_OUT_ANSWERED : FFC_TIMED_OUT_CUT;
-        atomic_fetch_add_explicit(&req->srv->watch.stuck, 1, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&req->srv->watch.in_flight, 1, memory_order_relaxed);
         ffc_board_count(req->srv, FFC_COUNT_TIMEOUTS);
-        if (answered)
-            send_answer(req->conn->fd, req->conn->parser.id);
-        shutdown(req->conn->fd, SHUT_RDWR);
-        /* the request's line: its worker may never come back to write it */
+        /* the request's lines: its worker may never come back to write them */
         ffc_access_log_write(req);
         ffc_log_request(req, FFCGI_LOG_ERROR,
                         "running %lld ms, past FFCGI_LIMIT_REQUEST_MS (%lld): %s, connection "
                         "closed; the server retires so that its process is replaced",
                         (long long)((now_us - req->started_us) / 1000), (long long)limit_ms,
                         answered ? "answered 504" : "its answer had begun, cut off");
-        /* retired last: a process that ends or re-executes once it sees the
-         * retirement has the answer sent and the lines written by then */
+        /* retired before the answer, so the web server's next request goes
+         * to the next process ... */
         ffc_retire(req->srv, FFCGI_RETIRED_TIMEOUT, "a request ran past FFCGI_LIMIT_REQUEST_MS");
+        if (answered)
+            send_answer(req->conn->fd, req->conn->parser.id);
+        shutdown(req->conn->fd, SHUT_RDWR);
+        /* ... and counted out of flight after it: a process that ends or
+         * re-executes once only timed-out requests are in flight has sent it */
+        atomic_fetch_add_explicit(&req->srv->watch.stuck, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&req->srv->watch.in_flight, 1, memory_order_release);
     }
     pthread_mutex_unlock(&req->watch_lock);
 }

@@ -77,10 +77,10 @@ static void answered_504(const char *errors, const char *access)
     fcc_response_free(&resp);
     /* the app is still in the request (it sleeps STUCK_US): the library
      * neither counts it in flight nor hands out new requests */
+    CHECK_INT(ffcgi_server_retired(app.srv), FFCGI_RETIRED_TIMEOUT); /* before the answer */
+    for (int i = 0; i < 1000 && ffcgi_server_in_flight(app.srv) != 0; i++)
+        usleep(1000); /* out of flight just after the answer */
     CHECK_INT(ffcgi_server_in_flight(app.srv), 0);
-    for (int i = 0; i < 1000 && !ffcgi_server_retired(app.srv); i++)
-        usleep(1000); /* retired just after the answer */
-    CHECK_INT(ffcgi_server_retired(app.srv), FFCGI_RETIRED_TIMEOUT);
     char *log = log_slurp_until(errors, "FFCGI_LIMIT_REQUEST_MS");
     log_expect_line(strstr(log, "error: "),
                     "^error: \"GET /hang\" from - via unix peer pid [0-9]+: running [0-9]+ ms, "

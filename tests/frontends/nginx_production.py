@@ -116,11 +116,15 @@ def plan(ws, build_dir):
         load.join()
         served.extend(["/reload/x"] * 200)
         expect(len(load.bodies) == 200, "200 answers: %d" % len(load.bodies))
-        after = fetch(port, "GET", "/reload/after")
-        served.append("/reload/after")
-        expect(after.status == 200 and after.body.startswith(b"two "),
-               "the new code answers: %r" % after.body)
-        expect("SIGHUP: re-executing" in ws.read(errors), "the reload is logged")
+        wait_until("the reload in the error log",
+                   lambda: "SIGHUP: re-executing" in ws.read(errors), timeout=30)
+
+        def new_code_answers():  # the old process may still answer a moment
+            after = fetch(port, "GET", "/reload/after")
+            served.append("/reload/after")
+            expect(after.status == 200, "after the reload: %d" % after.status)
+            return after.body.startswith(b"two ")
+        wait_until("the new code answers", new_code_answers, timeout=30)
 
     def timeout_is_a_504_and_the_next_request_is_served():
         resp = fetch(port, "GET", "/reload/sleep", timeout=30)
