@@ -15,10 +15,13 @@ workspace) behind nginx (nginx-production.conf.in):
   status page's JSON counts what was served.
 - /recycle/: --workers 2 --max-requests 50 (ffcgi-supervisor): 500 requests
   with none failed while the workers retire and are replaced.
-- /raku/: examples/production.raku --max-requests=40 with its access log
-  and status page under ffcgi-supervisor --workers 2: a rolling restart
-  (SIGHUP to the supervisor) and retirements during 300 requests, none
-  failed; the access log has a line for each; the status page is answered.
+- /raku/: apps/production.raku (examples/production.raku's serving)
+  --max-requests=40 --timeout=1 with its access log, error log and status
+  page under ffcgi-supervisor --workers 2: a rolling restart (SIGHUP to the
+  supervisor) and retirements during 300 requests, none failed; the access
+  log has a line for each; the status page is answered; a request past the
+  timeout is a 504 with a log line, the next is served and the worker is
+  replaced.
 
 Standard library only; everything stopped by PID.
 """
@@ -94,12 +97,14 @@ def plan(ws, build_dir):
         "recycle", python + ["--workers", "2", "--threads", "2", "--max-requests", "50",
                              "--script-name", "/recycle"], ws.path("recycle.sock"))
     raku_sock, raku_access = ws.path("raku.sock"), ws.path("logs", "raku-access.log")
+    raku_errors = ws.path("logs", "raku-errors.log")
     raku = ws.spawn("raku", [apps.devenv, os.path.join(apps.build, "tools", "supervisor",
                                                        "ffcgi-supervisor"),
                              "--socket", raku_sock, "--workers", "2", "--ready-ms", "2000", "--",
-                             "raku", os.path.join(frontend.EXAMPLES, "production.raku"),
+                             "raku", os.path.join(HERE, "apps", "production.raku"),
                              "--threads=2", "--max-requests=40", "--access-log=" + raku_access,
-                             "--status-path=/raku/status"], umask=0)
+                             "--error-log=" + raku_errors, "--status-path=/raku/status",
+                             "--timeout=1"], umask=0)
     port, _ = ws.start_nginx(TEMPLATE, {"RELOAD_SOCKET": reload_sock,
                                         "RECYCLE_SOCKET": recycle_sock,
                                         "RAKU_SOCKET": raku_sock})
@@ -202,6 +207,17 @@ def plan(ws, build_dir):
         expect("retired (exit status 75)" in log, "workers retired and were replaced")
         wait_until("301 access-log lines (the status page's and the load's)",
                    lambda: len(ws.read(raku_access).splitlines()) >= 301, timeout=10)
+        resp = fetch(port, "GET", "/raku/sleep", timeout=60)
+        expect(resp.status == 504, "past --timeout=1: status %d" % resp.status)
+        expect(re.search(r'error: "GET /raku/sleep" from 127\.0\.0\.1 via unix peer pid \d+: '
+                         r"running \d+ ms, past FFCGI_LIMIT_REQUEST_MS \(1000\): answered 504",
+                         ws.read(raku_errors)), "the error log names the request")
+        nxt = fetch(port, "GET", "/raku/next", timeout=60)
+        expect(nxt.status == 200 and nxt.body.startswith(b"Hello from ffcgi (Raku)"),
+               "the next request is served: %d" % nxt.status)
+        wait_until("the timed-out worker replaced at once",
+                   lambda: ws.read(ws.log("raku")).count("retired (exit status 75)") >
+                   log.count("retired (exit status 75)"), timeout=30)
 
     yield "SIGHUP during 200 requests: none fails, the new code answers", sighup_loses_no_request
     yield ("a request past --timeout is a 504 with a log line; the next is served",
@@ -211,7 +227,7 @@ def plan(ws, build_dir):
     yield ("--workers 2 --max-requests 50: 500 requests, none failed, workers replaced",
            max_requests_replaces_workers_without_a_failure)
     yield ("Raku under ffcgi-supervisor: SIGHUP and --max-requests=40 during 300 requests, "
-           "none failed", raku_under_the_supervisor)
+           "none failed; --timeout=1 is a 504", raku_under_the_supervisor)
 
 
 if __name__ == "__main__":
