@@ -32,6 +32,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 
 import frontend
 from frontend import expect, fetch, wait_until
@@ -98,10 +99,12 @@ def plan(ws, build_dir):
                              "--script-name", "/recycle"], ws.path("recycle.sock"))
     raku_sock, raku_access = ws.path("raku.sock"), ws.path("logs", "raku-access.log")
     raku_errors = ws.path("logs", "raku-errors.log")
+    raku_app = ws.path("production.raku")
+    shutil.copy(os.path.join(HERE, "apps", "production.raku"), raku_app)
     raku = ws.spawn("raku", [apps.devenv, os.path.join(apps.build, "tools", "supervisor",
                                                        "ffcgi-supervisor"),
                              "--socket", raku_sock, "--workers", "2", "--ready-ms", "2000", "--",
-                             "raku", os.path.join(HERE, "apps", "production.raku"),
+                             "raku", raku_app,
                              "--threads=2", "--max-requests=40", "--access-log=" + raku_access,
                              "--error-log=" + raku_errors, "--status-path=/raku/status",
                              "--timeout=1"], umask=0)
@@ -147,13 +150,22 @@ def plan(ws, build_dir):
         for i in range(5):
             expect(fetch(port, "GET", "/reload/count%d" % i).status == 200, "served")
             served.append("/reload/count%d" % i)
-        resp = fetch(port, "GET", "/reload/status?json")
-        served.append("/reload/status")
-        expect(resp.status == 200 and resp.header("Content-Type") == "application/json",
-               "status %d, %r" % (resp.status, resp.header("Content-Type")))
-        status = json.loads(resp.body)
-        expect(status["requests"] == 6, "requests: %d, expected 6" % status["requests"])
-        expect(status["processes"] == 1 and len(status["workers"]) == 4, "4 workers listed")
+        pages = []  # a thread is listed once it has called accept: on a busy
+        for _ in range(100):  # machine one may not have yet, so ask again
+            resp = fetch(port, "GET", "/reload/status?json")
+            served.append("/reload/status")
+            expect(resp.status == 200 and resp.header("Content-Type") == "application/json",
+                   "status %d, %r" % (resp.status, resp.header("Content-Type")))
+            pages.append(json.loads(resp.body))
+            if len(pages[-1]["workers"]) == 4:
+                break
+            time.sleep(0.1)
+        status = pages[-1]
+        expected = 6 + len(pages) - 1  # the earlier status pages are requests served too
+        expect(status["requests"] == expected,
+               "requests: %d, expected %d" % (status["requests"], expected))
+        expect(status["processes"] == 1 and len(status["workers"]) == 4,
+               "4 workers listed: %r" % status)
         busy = [w for w in status["workers"] if w["state"] == "busy"]
         expect([w["target"] for w in busy] == ["/reload/status?json"],
                "only the status request is busy: %r" % busy)
@@ -196,8 +208,23 @@ def plan(ws, build_dir):
         status = fetch(port, "GET", "/raku/status", timeout=120)
         expect(status.status == 200 and b"processes:" in status.body,
                "the status page: %d %r" % (status.status, status.body[:80]))
+        def status_of_both():  # a worker is listed once its interpreter has started
+            nonlocal status
+            status = json.loads(fetch(port, "GET", "/raku/status?json").body)
+            return status["processes"] == 2
+        wait_until("both Raku workers on the status page", status_of_both, timeout=120)
+        pids = {int(m) for m in re.findall(r"worker \d pid (\d+) started",
+                                             ws.read(ws.log("raku")))}
+        expect(status["processes"] == 2 and {w["pid"] for w in status["workers"]} <= pids and
+               status["requests"] == sum(w["requests"] for w in status["workers"]) and
+               status["requests"] >= 1, "the status JSON: the supervisor's workers and their "
+               "totals: %r" % status)
         load = Load(port, "/raku/z", 300).start()
         wait_until("30 answers", lambda: load.done() >= 30, timeout=120)
+        with open(raku_app) as f:
+            source = f.read()
+        with open(raku_app, "w") as f:
+            f.write(source.replace("VERSION = 'one'", "VERSION = 'two'"))
         os.kill(raku.pid, signal.SIGHUP)
         load.join()
         expect(len(load.bodies) == 300 and all(b.startswith("Hello from ffcgi (Raku)")
@@ -205,8 +232,11 @@ def plan(ws, build_dir):
         log = ws.read(ws.log("raku"))
         expect("rolling restart" in log, "the supervisor began a rolling restart")
         expect("retired (exit status 75)" in log, "workers retired and were replaced")
-        wait_until("301 access-log lines (the status page's and the load's)",
-                   lambda: len(ws.read(raku_access).splitlines()) >= 301, timeout=10)
+        wait_until("302 access-log lines (the status pages' and the load's)",
+                   lambda: len(ws.read(raku_access).splitlines()) >= 302, timeout=10)  # at least
+        wait_until("the new code answers after the rolling restart",
+                   lambda: fetch(port, "GET", "/raku/new").body.startswith(
+                       b"Hello from ffcgi (Raku) two"), timeout=60)
         resp = fetch(port, "GET", "/raku/sleep", timeout=60)
         expect(resp.status == 504, "past --timeout=1: status %d" % resp.status)
         expect(re.search(r'error: "GET /raku/sleep" from 127\.0\.0\.1 via unix peer pid \d+: '
