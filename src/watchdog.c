@@ -139,8 +139,8 @@ static void check_one(ffcgi_request *req, int64_t now_us, int64_t limit_ms)
                         "closed; the server retires so that its process is replaced",
                         (long long)((now_us - req->started_us) / 1000), (long long)limit_ms,
                         answered ? "answered 504" : "its answer had begun, cut off");
-        /* retired before the answer, so the web server's next request goes
-         * to the next process ... */
+        /* retired before the answer: whoever sees the 504 sees the
+         * retirement ... */
         ffc_retire(req->srv, FFCGI_RETIRED_TIMEOUT, "a request ran past FFCGI_LIMIT_REQUEST_MS");
         if (answered)
             send_answer(req->conn->fd, req->conn->parser.id);
