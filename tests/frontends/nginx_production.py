@@ -83,6 +83,21 @@ class Load:
         expect(not self.failures, "%d failed: %r" % (len(self.failures), self.failures[:3]))
 
 
+def load_across_a_new_version(port, path, count, before, source_file, change, pid):
+    """`count` GETs of `path`; once `before` are answered, `change` (old,
+    new) is made in source_file and SIGHUP sent to pid. Returns the Load,
+    joined (no failure)."""
+    load = Load(port, path, count).start()
+    wait_until("%d answers" % before, lambda: load.done() >= before, timeout=120)
+    with open(source_file) as f:
+        source = f.read()
+    with open(source_file, "w") as f:
+        f.write(source.replace(*change))
+    os.kill(pid, signal.SIGHUP)
+    load.join()
+    return load
+
+
 def plan(ws, build_dir):
     apps = frontend.Apps(build_dir)
     app = ws.path("production_wsgi.py")
@@ -114,14 +129,8 @@ def plan(ws, build_dir):
     served = []  # the paths /reload/ answered, for the access log
 
     def sighup_loses_no_request():
-        load = Load(port, "/reload/x", 200).start()
-        wait_until("50 answers", lambda: load.done() >= 50, timeout=60)
-        with open(app) as f:
-            source = f.read()
-        with open(app, "w") as f:
-            f.write(source.replace('VERSION = "one"', 'VERSION = "two"'))
-        os.kill(reload_app.pid, signal.SIGHUP)
-        load.join()
+        load = load_across_a_new_version(port, "/reload/x", 200, 50, app,
+                                         ('VERSION = "one"', 'VERSION = "two"'), reload_app.pid)
         served.extend(["/reload/x"] * 200)
         expect(len(load.bodies) == 200, "200 answers: %d" % len(load.bodies))
         wait_until("the reload in the error log",
@@ -222,14 +231,8 @@ def plan(ws, build_dir):
                status["requests"] == sum(w["requests"] for w in status["workers"]) and
                status["requests"] >= 1, "the status JSON: the supervisor's workers and their "
                "totals: %r" % status)
-        load = Load(port, "/raku/z", 300).start()
-        wait_until("30 answers", lambda: load.done() >= 30, timeout=120)
-        with open(raku_app) as f:
-            source = f.read()
-        with open(raku_app, "w") as f:
-            f.write(source.replace("VERSION = 'one'", "VERSION = 'two'"))
-        os.kill(raku.pid, signal.SIGHUP)
-        load.join()
+        load = load_across_a_new_version(port, "/raku/z", 300, 30, raku_app,
+                                         ("VERSION = 'one'", "VERSION = 'two'"), raku.pid)
         expect(len(load.bodies) == 300 and all(b.startswith("Hello from ffcgi (Raku)")
                                                for b in load.bodies), "300 greetings")
         log = ws.read(ws.log("raku"))
