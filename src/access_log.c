@@ -1,7 +1,5 @@
 /* access_log.c — one line per request served, in the Combined Log Format
- * with the time taken added, written with a single write() to a file
- * opened O_APPEND: lines of many threads (and processes sharing the file)
- * never interleave, and no lock is taken.
+ * with the time taken added:
  *
  *   127.0.0.1 - - [05/Dec/2026:08:00:06 +0000] "GET /x?y=1 HTTP/1.1" 200 13 "-" "curl/7.88" 412
  *
@@ -11,11 +9,26 @@
  * the body bytes sent ("-" for none), HTTP_REFERER, HTTP_USER_AGENT and
  * the microseconds from the head read to the end of the answer. A byte
  * outside printable ASCII, '"' and '\' are written as \xHH, so a line is
- * always one line and its quoted fields always parse. */
+ * always one line and its quoted fields always parse.
+ *
+ * Each request handle (one per worker thread) gathers its lines in its own
+ * batch and writes whole lines, several per write(), to the file opened
+ * O_APPEND: lines of threads and of processes sharing the file never
+ * interleave, and no lock is shared between threads. A batch is written
+ * when the next line does not fit, by the watchdog's thread at least every
+ * FFC_LOG_FLUSH_MS (watchdog.c), when ffcgi_accept() returns an error (a
+ * shutdown or retirement ends the worker), when the handle is freed, and
+ * at once in CGI mode. A batch is at most PIPE_BUF bytes, so that with
+ * "-" on a pipe a write is not split either. What a process killed by a
+ * signal had not written yet is lost (at most FFC_LOG_FLUSH_MS of lines).
+ * One write() per line cost as much as the rest of a hello request's
+ * logging (docs/benchmarks/findings.md). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "env_table.h"
@@ -25,6 +38,9 @@
 
 #define LINE_MAX_BYTES 4096
 #define FIELD_MAX_BYTES 1024 /* a longer field (a URI) is cut there, marked "..." */
+
+_Static_assert(FFC_LOG_BATCH_BYTES <= PIPE_BUF, "a batch is one unsplit write on a pipe");
+_Static_assert(LINE_MAX_BYTES <= FFC_LOG_BATCH_BYTES, "a line fits an empty batch");
 
 int ffcgi_server_access_log(ffcgi_server *srv, const char *path)
 {
@@ -56,112 +72,195 @@ static void put_str(struct line *l, const char *s)
     put(l, s, strlen(s));
 }
 
-/* A field as it came, escaped; "-" when it is absent or empty. */
+static int needs_escape(unsigned char c)
+{
+    return c < 0x20 || c >= 0x7F || c == '"' || c == '\\';
+}
+
+/* A field as it came, escaped; "-" when it is absent or empty. Runs of
+ * plain bytes are copied whole. */
 static void put_field(struct line *l, const char *s)
 {
+    static const char hex[] = "0123456789ABCDEF";
     if (!s || !*s) {
         put(l, "-", 1);
         return;
     }
-    size_t start = l->len;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (l->len - start >= FIELD_MAX_BYTES) {
-            put(l, "...", 3);
-            return;
-        }
-        if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
-            char esc[5];
-            snprintf(esc, sizeof esc, "\\x%02X", c);
-            put(l, esc, 4);
-        } else {
-            put(l, (const char *)&c, 1);
+    size_t written = 0;
+    while (*s && written < FIELD_MAX_BYTES) {
+        size_t run = 0;
+        while (s[run] && !needs_escape((unsigned char)s[run]) && written + run < FIELD_MAX_BYTES)
+            run++;
+        put(l, s, run);
+        written += run;
+        s += run;
+        if (*s && written < FIELD_MAX_BYTES && needs_escape((unsigned char)*s)) {
+            unsigned char c = (unsigned char)*s++;
+            char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            put(l, esc, sizeof esc);
+            written += sizeof esc;
         }
     }
+    if (*s)
+        put(l, "...", 3);
 }
 
 static void put_number(struct line *l, long long n)
 {
     char digits[24];
-    int len = snprintf(digits, sizeof digits, "%lld", n);
-    put(l, digits, (size_t)len);
+    size_t at = sizeof digits;
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    do {
+        digits[--at] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0)
+        digits[--at] = '-';
+    put(l, digits + at, sizeof digits - at);
 }
 
-static void put_time(struct line *l, time_t when)
+/* "[05/Dec/2026:08:00:06 +0000]" for `when`, formatted once per second
+ * per batch. */
+static void put_time(struct line *l, struct ffc_log_batch *b, time_t when)
 {
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    struct tm tm;
-    localtime_r(&when, &tm);
-    long offset = tm.tm_gmtoff / 60;
-    char stamp[40];
-    int n = snprintf(stamp, sizeof stamp, "[%02d/%s/%04d:%02d:%02d:%02d %c%02ld%02ld]",
-                     tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, offset < 0 ? '-' : '+', labs(offset) / 60, labs(offset) % 60);
-    put(l, stamp, (size_t)n);
+    if (b->stamp_len == 0 || b->stamp_second != when) {
+        struct tm tm;
+        localtime_r(&when, &tm);
+        long offset = tm.tm_gmtoff / 60;
+        int n = snprintf(b->stamp, sizeof b->stamp, "[%02d/%s/%04d:%02d:%02d:%02d %c%02ld%02ld]",
+                         tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+                         tm.tm_min, tm.tm_sec, offset < 0 ? '-' : '+', labs(offset) / 60,
+                         labs(offset) % 60);
+        b->stamp_len = n > 0 && (size_t)n < sizeof b->stamp ? (size_t)n : 0;
+        b->stamp_second = when;
+    }
+    put(l, b->stamp, b->stamp_len);
 }
 
-static const char *env(const ffcgi_request *req, const char *name)
+/* The params a line shows, found in one pass over the env. */
+enum field {
+    REMOTE_ADDR, REMOTE_USER, REQUEST_METHOD, REQUEST_URI, SCRIPT_NAME, PATH_INFO,
+    QUERY_STRING, SERVER_PROTOCOL, HTTP_REFERER, HTTP_USER_AGENT, FIELD_COUNT
+};
+static const char *const FIELD_NAMES[FIELD_COUNT] = {
+    "REMOTE_ADDR", "REMOTE_USER", "REQUEST_METHOD", "REQUEST_URI", "SCRIPT_NAME", "PATH_INFO",
+    "QUERY_STRING", "SERVER_PROTOCOL", "HTTP_REFERER", "HTTP_USER_AGENT"};
+
+/* fields[f]: the value of the first param named FIELD_NAMES[f], or NULL
+ * (as ffc_env_table_find() would give). */
+static void find_fields(const struct ffc_env_table *t, const char *fields[FIELD_COUNT])
 {
-    return ffc_env_table_find(&req->env, name);
+    for (int f = 0; f < FIELD_COUNT; f++)
+        fields[f] = NULL;
+    for (size_t i = 0; i < t->count; i++) {
+        const char *name = t->packed.data + t->offsets[2 * i];
+        for (int f = 0; f < FIELD_COUNT; f++) {
+            if (!fields[f] && name[0] == FIELD_NAMES[f][0] && strcmp(name, FIELD_NAMES[f]) == 0) {
+                fields[f] = t->packed.data + t->offsets[2 * i + 1];
+                break;
+            }
+        }
+    }
+}
+
+static int present(const char *s)
+{
+    return s && *s;
 }
 
 /* REQUEST_URI, else SCRIPT_NAME PATH_INFO ?QUERY_STRING, escaped. */
-static void put_target(struct line *l, const ffcgi_request *req)
+static void put_target(struct line *l, const char *fields[FIELD_COUNT])
 {
-    const char *uri = env(req, "REQUEST_URI");
-    if (uri && *uri) {
-        put_field(l, uri);
+    if (present(fields[REQUEST_URI])) {
+        put_field(l, fields[REQUEST_URI]);
         return;
     }
-    const char *script = env(req, "SCRIPT_NAME"), *path = env(req, "PATH_INFO");
-    const char *query = env(req, "QUERY_STRING");
-    if (!(script && *script) && !(path && *path)) {
+    if (!present(fields[SCRIPT_NAME]) && !present(fields[PATH_INFO])) {
         put(l, "-", 1);
         return;
     }
-    if (script && *script)
-        put_field(l, script);
-    if (path && *path)
-        put_field(l, path);
-    if (query && *query) {
+    if (present(fields[SCRIPT_NAME]))
+        put_field(l, fields[SCRIPT_NAME]);
+    if (present(fields[PATH_INFO]))
+        put_field(l, fields[PATH_INFO]);
+    if (present(fields[QUERY_STRING])) {
         put(l, "?", 1);
-        put_field(l, query);
+        put_field(l, fields[QUERY_STRING]);
     }
 }
 
-void ffc_access_log_write(const ffcgi_request *req)
+static void build_line(struct line *l, ffcgi_request *req)
+{
+    const char *fields[FIELD_COUNT];
+    find_fields(&req->env, fields);
+    put_field(l, fields[REMOTE_ADDR]);
+    put_str(l, " - ");
+    put_field(l, fields[REMOTE_USER]);
+    put(l, " ", 1);
+    put_time(l, &req->log_batch, req->started_wall);
+    put_str(l, " \"");
+    put_field(l, fields[REQUEST_METHOD]);
+    put(l, " ", 1);
+    put_target(l, fields);
+    if (present(fields[SERVER_PROTOCOL])) {
+        put(l, " ", 1);
+        put_field(l, fields[SERVER_PROTOCOL]);
+    }
+    put_str(l, "\" ");
+    put_number(l, ffc_response_status(req));
+    put(l, " ", 1);
+    if (req->body_bytes > 0)
+        put_number(l, (long long)req->body_bytes);
+    else
+        put(l, "-", 1);
+    put_str(l, " \"");
+    put_field(l, fields[HTTP_REFERER]);
+    put_str(l, "\" \"");
+    put_field(l, fields[HTTP_USER_AGENT]);
+    put_str(l, "\" ");
+    put_number(l, (ffc_now_us() - req->started_us));
+    l->text[l->len++] = '\n';
+}
+
+/* Writes the batch's lines; under log_lock. A failed write loses them. */
+static void write_batch(ffcgi_request *req)
+{
+    struct ffc_log_batch *b = &req->log_batch;
+    if (b->len > 0)
+        ffc_log_file_write(&req->srv->access_log, b->lines, b->len);
+    b->len = 0;
+}
+
+void ffc_access_log_write(ffcgi_request *req)
 {
     if (req->srv->access_log.fd < 0)
         return;
     struct line l = {.len = 0};
-    put_field(&l, env(req, "REMOTE_ADDR"));
-    put_str(&l, " - ");
-    put_field(&l, env(req, "REMOTE_USER"));
-    put(&l, " ", 1);
-    put_time(&l, req->started_wall);
-    put_str(&l, " \"");
-    put_field(&l, env(req, "REQUEST_METHOD"));
-    put(&l, " ", 1);
-    put_target(&l, req);
-    const char *protocol = env(req, "SERVER_PROTOCOL");
-    if (protocol && *protocol) {
-        put(&l, " ", 1);
-        put_field(&l, protocol);
-    }
-    put_str(&l, "\" ");
-    put_number(&l, ffc_response_status(req));
-    put(&l, " ", 1);
-    if (req->body_bytes > 0)
-        put_number(&l, (long long)req->body_bytes);
-    else
-        put(&l, "-", 1);
-    put_str(&l, " \"");
-    put_field(&l, env(req, "HTTP_REFERER"));
-    put_str(&l, "\" \"");
-    put_field(&l, env(req, "HTTP_USER_AGENT"));
-    put_str(&l, "\" ");
-    put_number(&l, (ffc_now_us() - req->started_us));
-    l.text[l.len++] = '\n';
-    ffc_log_file_write(&req->srv->access_log, l.text, l.len);
+    pthread_mutex_lock(&req->log_lock);
+    build_line(&l, req);
+    struct ffc_log_batch *b = &req->log_batch;
+    if (b->len + l.len > sizeof b->lines)
+        write_batch(req);
+    memcpy(b->lines + b->len, l.text, l.len);
+    b->len += l.len;
+    if (req->is_cgi)
+        write_batch(req);
+    pthread_mutex_unlock(&req->log_lock);
+}
+
+void ffc_access_log_flush(ffcgi_request *req)
+{
+    pthread_mutex_lock(&req->log_lock);
+    write_batch(req);
+    pthread_mutex_unlock(&req->log_lock);
+}
+
+void ffc_access_log_flush_all(ffcgi_server *srv)
+{
+    pthread_mutex_lock(&srv->watch.lock);
+    for (ffcgi_request *req = srv->watch.requests; req; req = req->watch_next)
+        ffc_access_log_flush(req);
+    pthread_mutex_unlock(&srv->watch.lock);
 }

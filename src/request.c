@@ -40,6 +40,7 @@ int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv)
         return ffc_fail(FFCGI_ENOMEM, "cannot allocate a request");
     req->srv = srv;
     req->open_record = FFC_NO_RECORD;
+    pthread_mutex_init(&req->log_lock, NULL);
     ffc_watch_register(req);
     *out = req;
     return 0;
@@ -337,10 +338,12 @@ int ffcgi_accept(ffcgi_request *req)
     ffc_board_worker_idle(req);
     ffc_watch_start(req->srv);
     int rc = req->srv->kind == FFC_SERVER_CGI ? ffc_cgi_accept(req) : accept_fastcgi(req);
-    if (rc < 0)
+    if (rc < 0) {
+        ffc_access_log_flush(req); /* the worker may end here: its lines go out now */
         return rc == FFCGI_ESHUTDOWN
                    ? ffc_fail(rc, "the server is shut down: no more requests")
                    : rc;
+    }
     if (req->is_cgi)
         note_start(req);
     req->active = 1;
@@ -361,6 +364,8 @@ void ffcgi_request_free(ffcgi_request *req)
     ffc_buf_release(&req->cgi_out);
     ffc_board_worker_leave(req);
     ffc_watch_unregister(req);
+    ffc_access_log_flush(req);
+    pthread_mutex_destroy(&req->log_lock);
     free(req);
 }
 

@@ -21,6 +21,16 @@
 
 struct ffc_board_worker;
 
+/* The access-log lines of a request handle not written yet (access_log.c). */
+#define FFC_LOG_BATCH_BYTES 4096
+struct ffc_log_batch {
+    char lines[FFC_LOG_BATCH_BYTES]; /* whole lines */
+    size_t len;
+    time_t stamp_second;             /* the second `stamp` shows */
+    char stamp[32];                  /* "[05/Dec/2026:08:00:06 +0000]" */
+    size_t stamp_len;                /* 0: none yet */
+};
+
 enum ffc_timed_out {
     FFC_TIMED_OUT_NOT = 0,
     FFC_TIMED_OUT_ANSWERED = 1, /* the watchdog answered 504 */
@@ -68,6 +78,9 @@ struct ffcgi_request {
     /* the scoreboard (scoreboard.c) */
     struct ffc_board_worker *slot; /* this handle's worker slot, NULL: none yet */
     int slot_unavailable;   /* every slot was taken: none is looked for again */
+    /* the access log: the worker appends, the watchdog's thread flushes */
+    pthread_mutex_t log_lock;
+    struct ffc_log_batch log_batch; /* under log_lock */
     /* CGI output buffer (stdout) */
     struct ffc_buf cgi_out;
 };

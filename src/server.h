@@ -84,8 +84,15 @@ struct ffcgi_server {
 
 /* access_log.c */
 struct ffcgi_request;
-/* Appends the line of a finished request to the access log, if there is one. */
-void ffc_access_log_write(const struct ffcgi_request *req);
+/* The longest an access-log line waits in its batch (the watchdog's tick). */
+#define FFC_LOG_FLUSH_MS 250
+/* Adds the line of a finished request to the handle's batch, if there is
+ * an access log; writes the batch when it is full (or the request is CGI). */
+void ffc_access_log_write(struct ffcgi_request *req);
+/* Writes the lines req's batch holds. Any thread. */
+void ffc_access_log_flush(struct ffcgi_request *req);
+/* Writes every request handle's batch. Takes srv->watch.lock. */
+void ffc_access_log_flush_all(struct ffcgi_server *srv);
 
 /* error_log.c */
 /* 1 if a message of `level` goes to srv's error log. */

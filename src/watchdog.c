@@ -20,8 +20,11 @@
  * may never return); it reads the request's env and status then, which
  * the worker, busy in app code, does not change.
  * `deadline_us` is set by the worker when a request begins (after the
- * connection), read by the watchdog with acquire. Everything costs nothing
- * while the limit is 0. */
+ * connection), read by the watchdog with acquire.
+ *
+ * The same thread writes the access log's batched lines (access_log.c) at
+ * every tick, so that a line waits FFC_LOG_FLUSH_MS at most. The thread
+ * runs only where there is a request limit or an access log. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -37,7 +40,7 @@
 #include "scoreboard.h"
 #include "server.h"
 
-#define TICK_MAX_MS 250
+#define TICK_MAX_MS FFC_LOG_FLUSH_MS
 #define TICK_MIN_MS 10
 #define STUCK_GRACE_MS 2000
 
@@ -134,6 +137,7 @@ static void check_one(ffcgi_request *req, int64_t now_us, int64_t limit_ms)
         ffc_board_count(req->srv, FFC_COUNT_TIMEOUTS);
         /* the request's lines: its worker may never come back to write them */
         ffc_access_log_write(req);
+        ffc_access_log_flush(req);
         ffc_log_request(req, FFCGI_LOG_ERROR,
                         "running %lld ms, past FFCGI_LIMIT_REQUEST_MS (%lld): %s, connection "
                         "closed; the server retires so that its process is replaced",
@@ -174,6 +178,7 @@ static void end_if_only_stuck_left(ffcgi_server *srv, int64_t now_us)
             "ending the process (exit status %d): %d thread(s) stuck in timed-out requests "
             "and nothing else in flight for %d ms; it was to be replaced",
             FFCGI_RETIRED_EXIT_STATUS, stuck, STUCK_GRACE_MS);
+    ffc_access_log_flush_all(srv);
     ffc_remove_own_socket_file(srv);
     _exit(FFCGI_RETIRED_EXIT_STATUS);
 }
@@ -187,6 +192,7 @@ static void *watch(void *arg)
         struct pollfd p = {.fd = srv->watch.stop_pipe[0], .events = POLLIN};
         if (poll(&p, 1, tick < TICK_MIN_MS ? TICK_MIN_MS : tick) != 0 && errno != EINTR)
             return NULL; /* ffc_watch_stop() */
+        ffc_access_log_flush_all(srv);
         if (limit_ms <= 0)
             continue;
         int64_t now = ffc_now_us();
@@ -201,8 +207,9 @@ static void *watch(void *arg)
 void ffc_watch_start(ffcgi_server *srv)
 {
     int started = 0;
-    if (atomic_load_explicit(&srv->limits.request_ms, memory_order_relaxed) <= 0 ||
-        !atomic_compare_exchange_strong(&srv->watch.started, &started, 1))
+    int needed = atomic_load_explicit(&srv->limits.request_ms, memory_order_relaxed) > 0 ||
+                 srv->access_log.fd >= 0;
+    if (!needed || !atomic_compare_exchange_strong(&srv->watch.started, &started, 1))
         return;
     int rc = pipe2(srv->watch.stop_pipe, O_CLOEXEC) != 0 ? errno : 0;
     if (rc == 0 && (rc = pthread_create(&srv->watch.thread, NULL, watch, srv)) != 0) {
@@ -210,8 +217,9 @@ void ffc_watch_start(ffcgi_server *srv)
         close(srv->watch.stop_pipe[1]);
     }
     if (rc != 0) {
-        ffc_log(srv, FFCGI_LOG_ERROR, "cannot start the request timeout's thread: %s; "
-                                      "FFCGI_LIMIT_REQUEST_MS is not enforced", strerror(rc));
+        ffc_log(srv, FFCGI_LOG_ERROR, "cannot start the watchdog's thread: %s; "
+                                      "FFCGI_LIMIT_REQUEST_MS is not enforced and access-log "
+                                      "lines wait until a batch is full", strerror(rc));
         atomic_store(&srv->watch.started, 2); /* tried: nothing to stop */
     }
 }

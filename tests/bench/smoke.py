@@ -10,6 +10,7 @@ errors and the requested number of responses; there is no timing assertion.
 import argparse
 import os
 import sys
+import time
 
 import benchlib
 
@@ -37,6 +38,18 @@ def modes(app: str, threads: int):
     return runs
 
 
+def access_log_lines(path: str, wanted: int) -> int:
+    """The lines in the access log once there are `wanted` (the library
+    writes its batches of lines within a quarter second), or after 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        with open(path) as log:
+            lines = sum(1 for _ in log)
+        if lines >= wanted or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", required=True)
@@ -60,8 +73,7 @@ def main() -> int:
                   f"{int(result['reconnects'])} reconnects")
             answered += int(result["requests"])
             if ok and args.app == "c_logged":  # an access-log line for every response so far
-                with open(os.path.join(app.dir, "access.log")) as log:
-                    lines = sum(1 for _ in log)
+                lines = access_log_lines(os.path.join(app.dir, "access.log"), answered)
                 ok = lines >= answered
                 print(f"{lines} access-log lines for {answered} responses")
             if not ok:

@@ -15,8 +15,8 @@ PREFIX = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4} \S+\[\d+\]: "
 
 
 def wait_for_lines(path: str, count: int) -> list:
-    """The file's lines once there are ``count`` (a line is written just
-    after its answer was sent)."""
+    """The file's lines once there are ``count`` (the library writes its
+    access-log lines in batches, within a quarter second)."""
     deadline = time.monotonic() + 10
     while True:
         with open(path, encoding="utf-8") as log:

@@ -43,6 +43,7 @@ subtest 'access log, error log and log(), set with new()', {
     }, '--socket', $path, '--param', 'REQUEST_URI=/logged', '--method', 'POST');
     like $r<text>, / 'logged' $ /, 'answered';
     $fcgi.log('between requests');
+    wait-for-lines($access, 1);
     like $access.slurp, / ^ '- - - [' <-[\]]>+ '] "POST /logged" 200 6 "-" "-" ' \d+ \n $ /,
         'one Combined Log Format line';
     my $log = $errors.slurp;

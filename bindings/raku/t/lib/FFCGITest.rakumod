@@ -118,6 +118,17 @@ sub wait-listening(Str $address) is export {
     die "nothing answers FastCGI at $address";
 }
 
+#| The lines of a log file once it has `$count` (the library writes its
+#| access-log lines in batches within a quarter second), or after 10 s.
+sub wait-for-lines(IO::Path $file, Int $count --> List) is export {
+    for ^500 {
+        my @lines = $file.e ?? $file.lines !! ();
+        return @lines.List if @lines >= $count;
+        sleep 0.02;
+    }
+    $file.e ?? $file.lines.List !! ()
+}
+
 #| An app run as a process: `raku -I lib FILE ARGS`, with its output kept.
 class App is export {
     has Proc::Async $.proc;
