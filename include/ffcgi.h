@@ -287,9 +287,13 @@ FFCGI_API int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t 
  * (REMOTE_ADDR, REMOTE_USER, the time the request began, REQUEST_METHOD
  * REQUEST_URI SERVER_PROTOCOL, the status, the body bytes the app wrote
  * after the head or "-", HTTP_REFERER, HTTP_USER_AGENT; bytes outside
- * printable ASCII, '"' and '\' as \xHH). Each line is one write() to a
- * descriptor opened O_APPEND: lines never interleave, even between
- * processes, and no lock is taken. Requests the library answers itself
+ * printable ASCII, '"' and '\' as \xHH). Each worker gathers its lines
+ * and writes whole lines, several per write() (at most PIPE_BUF bytes), to
+ * a descriptor opened O_APPEND: lines never tear or interleave, even
+ * between processes, and no lock is shared. A line is written within
+ * 250 ms, at once when ffcgi_accept() fails (a shutdown ends the workers)
+ * or the request handle is freed; a process killed by a signal loses what
+ * it had not written. Requests the library answers itself
  * (413, the status page) are logged too. Call before the first
  * ffcgi_accept() on `srv` (FFCGI_ESTATE after). Errors: FFCGI_EINVAL,
  * FFCGI_ENOMEM, FFCGI_EFILE (the file cannot be opened; errno in detail). */

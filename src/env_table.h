@@ -19,6 +19,11 @@ int ffc_env_table_add(struct ffc_env_table *t, const char *name,
                       size_t name_len, const char *value, size_t value_len);
 /* Adds "NAME=VALUE" (split at the first '='; no '=' means an empty value). */
 int ffc_env_table_add_assignment(struct ffc_env_table *t, const char *entry);
+/* The length of param i's name (its value follows the name's NUL). */
+static inline size_t ffc_env_table_name_len(const struct ffc_env_table *t, size_t i)
+{
+    return t->offsets[2 * i + 1] - t->offsets[2 * i] - 1;
+}
 /* The value of the first param called `name`, or NULL. */
 const char *ffc_env_table_find(const struct ffc_env_table *t, const char *name);
 void ffc_env_table_clear(struct ffc_env_table *t);

@@ -132,8 +132,9 @@ class App:
         deadline = time.monotonic() + start_timeout
         while not (os.path.exists(self.socket) and connectable(self.socket)):
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                text = self.log_text()
                 self.stop()
-                raise RuntimeError(f"{app} did not start: {' '.join(command)}\n{self.log_text()}")
+                raise RuntimeError(f"{app} did not start: {' '.join(command)}\n{text}")
             time.sleep(0.05)
 
     def log_text(self) -> str:
