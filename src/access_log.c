@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "env_table.h"
@@ -162,9 +161,10 @@ static void find_fields(const struct ffc_env_table *t, const char *fields[FIELD_
         fields[f] = NULL;
     for (size_t i = 0; i < t->count; i++) {
         size_t len = ffc_env_table_name_len(t, i);
+        const char *name = t->packed.data + t->offsets[2 * i];
         for (int f = 0; f < FIELD_COUNT; f++) {
-            const char *name = t->packed.data + t->offsets[2 * i];
-            if (len == FIELD_NAMES[f].len && !fields[f] && name[len - 1] == FIELD_NAMES[f].name[len - 1] &&
+            if (len == FIELD_NAMES[f].len && !fields[f] &&
+                name[len - 1] == FIELD_NAMES[f].name[len - 1] &&
                 memcmp(name, FIELD_NAMES[f].name, len) == 0) {
                 fields[f] = t->packed.data + t->offsets[2 * i + 1];
                 break;
