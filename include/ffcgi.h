@@ -177,8 +177,9 @@ FFCGI_API int ffcgi_is_fastcgi(void);
  *            what the umask gives. Ignored for TCP.
  * An existing unix socket file at the path is replaced only if no process
  * listens on it (FFCGI_EADDRINUSE otherwise); a path that exists and is not
- * a socket is never touched (FFCGI_EEXIST). The server owns the socket and
- * removes the file it created when freed.
+ * a socket is never touched (FFCGI_EEXIST). The socket listens right after
+ * its file appears, and the file never allows more than `mode`. The server owns
+ * the socket and removes the file it created when freed.
  * Errors: FFCGI_EINVAL, FFCGI_EADDRESS, FFCGI_EEXIST, FFCGI_EADDRINUSE,
  * FFCGI_ESOCKET, FFCGI_ENOMEM; *out is NULL then. */
 FFCGI_API int ffcgi_server_open(ffcgi_server **out, const char *address,

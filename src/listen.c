@@ -74,25 +74,33 @@ static int listen_unix(struct ffcgi_server *srv, const char *path, int backlog, 
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return ffc_fail_errno(FFCGI_ESOCKET, errno, "socket(AF_UNIX)");
+    /* Linux creates the file with the socket's own mode less the umask: set
+     * it first, so the file never allows more than `mode`, and listen at
+     * once after bind, so a peer that finds the file is (almost) never
+     * refused. chmod() afterwards adds what the umask took away. */
+    if (mode >= 0 && fchmod(fd, (mode_t)mode) != 0) {
+        int err = errno;
+        close(fd);
+        return ffc_fail_errno(FFCGI_ESOCKET, err, "cannot set mode %o on '%s'", mode, path);
+    }
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         int err = errno;
         close(fd);
         return ffc_fail_errno(err == EADDRINUSE ? FFCGI_EADDRINUSE : FFCGI_ESOCKET,
                               err, "cannot bind unix socket '%s'", path);
     }
-    struct stat st;
-    /* No peer can connect before listen(), so setting the mode here is safe. */
-    if ((mode >= 0 && chmod(path, (mode_t)mode) != 0) || stat(path, &st) != 0) {
-        int err = errno;
-        close(fd);
-        unlink(path);
-        return ffc_fail_errno(FFCGI_ESOCKET, err, "cannot set mode %o on '%s'", mode, path);
-    }
     if (listen(fd, backlog) != 0) {
         int err = errno;
         close(fd);
         unlink(path);
         return ffc_fail_errno(FFCGI_ESOCKET, err, "cannot listen on '%s'", path);
+    }
+    struct stat st;
+    if ((mode >= 0 && chmod(path, (mode_t)mode) != 0) || stat(path, &st) != 0) {
+        int err = errno;
+        close(fd);
+        unlink(path);
+        return ffc_fail_errno(FFCGI_ESOCKET, err, "cannot set mode %o on '%s'", mode, path);
     }
     srv->unix_path = strdup(path);
     if (!srv->unix_path) {

@@ -1,8 +1,11 @@
 /* test_listen.c — opening listeners: unix sockets (mode, stale socket
  * replaced, a live one or a non-socket file never touched, the file removed
  * on free only if still ours), IPv4 and IPv6 TCP, adopting a listening fd,
- * and clear errors for bad addresses — none of which ends the process. */
+ * and clear errors for bad addresses — none of which ends the process.
+ * The test defines listen() over libc's to see the socket file's mode at
+ * the moment the library's socket starts listening. */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -22,6 +25,19 @@ static const char *path_in_dir(const char *name)
     static char path[128];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return path;
+}
+
+/* The path being opened, and its mode when listen() was called (-1: none). */
+static const char *watched_path;
+static int watched_mode_at_listen = -1;
+
+int listen(int fd, int backlog)
+{
+    int (*real_listen)(int, int) = (int (*)(int, int))dlsym(RTLD_NEXT, "listen");
+    struct stat st;
+    if (watched_path)
+        watched_mode_at_listen = stat(watched_path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+    return real_listen(fd, backlog);
 }
 
 static void expect_failure(const char *address, int code, const char *detail)
@@ -105,6 +121,28 @@ static void unix_socket_lifecycle(void)
     CHECK(unlink(path) == 0);
 }
 
+/* The socket listens at once after bind: by then its file must allow no
+ * more than the mode asked for (the umask may have taken bits away, which
+ * the library adds back afterwards). */
+static void socket_never_allows_more_than_its_mode(void)
+{
+    const char *path = path_in_dir("watched.sock");
+    mode_t old_umask = umask(022);
+    ffcgi_server *srv;
+    watched_path = path;
+    CHECK_OK(ffcgi_server_open(&srv, path, 16, 0606));
+    watched_path = NULL;
+    umask(old_umask);
+    CHECK_INT(watched_mode_at_listen, 0604);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+    CHECK_INT(st.st_mode & 07777, 0606);
+    int fd = fcc_connect(path);
+    CHECK(fd >= 0);
+    close(fd);
+    ffcgi_server_free(srv);
+}
+
 static int bound_port(ffcgi_server *srv)
 {
     struct sockaddr_storage ss;
@@ -158,6 +196,7 @@ int main(void)
     bad_addresses();
     never_replaces_a_file();
     unix_socket_lifecycle();
+    socket_never_allows_more_than_its_mode();
     serve_one_over("127.0.0.1:0", "127.0.0.1:%d");
     serve_one_over("[::1]:0", "[::1]:%d");
     adopt_fd();

@@ -85,7 +85,7 @@ class Supervisor:
     file of the workspace."""
 
     def __init__(self, ws, name, options, app, env=None, preexec_fn=None, pass_fds=()):
-        self.ws = ws
+        self.ws, self.name = ws, name
         self.log_path = os.path.join(ws.dir, name + ".log")
         self.socket = None
         if "--socket" in options:
@@ -296,6 +296,8 @@ def run(checks):
             failed += 1
             detail = str(e) if isinstance(e, Failure) else traceback.format_exc()
             print("FAIL - %s: %s" % (name, detail), flush=True)
+            for sup in ws.supervisors:
+                print("# the last lines of %s's log:\n%s" % (sup.name, sup.tail(40)), flush=True)
         finally:
             ws.cleanup()
     print("%d passed, %d failed" % (len(checks) - failed, failed))

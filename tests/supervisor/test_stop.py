@@ -12,7 +12,7 @@ import struct
 import subprocess
 import time
 
-from harness import expect, main, request, wait_until
+from harness import echo_ok, expect, main, request, wait_until
 
 
 def start(paths, ws, grace_ms):
@@ -96,6 +96,17 @@ def record(kind, content):
     return struct.pack(">BBHHBx", 1, kind, 1, len(content), 0) + content
 
 
+def open_sockets(pid):
+    """The sockets process `pid` holds, as their "socket:[inode]" names."""
+    names = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            names.add(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+        except OSError:  # closed meanwhile
+            pass
+    return {name for name in names if name.startswith("socket:")}
+
+
 def connection_accepted_before_sigterm_is_answered(paths, ws):
     """examples/echo alone: a client connects and waits until the app has
     accepted, the app gets SIGTERM, then the client sends its request."""
@@ -104,12 +115,12 @@ def connection_accepted_before_sigterm_is_answered(paths, ws):
                            stderr=subprocess.DEVNULL)
     client = socket.socket(socket.AF_UNIX)
     try:
-        wait_until("the socket", lambda: os.path.exists(sock))
-        fds = lambda: len(os.listdir("/proc/%d/fd" % app.pid))
-        before = fds()
+        # One answered request first: every descriptor the app keeps is open.
+        wait_until("the app to answer", lambda: echo_ok(paths, sock)[0])
+        before = open_sockets(app.pid)
         client.settimeout(10)
         client.connect(sock)
-        wait_until("the app to accept", lambda: fds() > before)
+        wait_until("the app to accept", lambda: open_sockets(app.pid) - before)
         app.send_signal(signal.SIGTERM)
         time.sleep(0.2)
         client.sendall(record(1, struct.pack(">HB5x", 1, 0)) + record(4, b"") + record(5, b""))
