@@ -28,12 +28,9 @@ static void *serve(void *p)
     return NULL;
 }
 
-void harness_start_on(struct harness_app *app, ffcgi_server *srv, const char *address,
-                      harness_handler *handle, void *ctx, int workers)
+void harness_serve(struct harness_app *app, harness_handler *handle, void *ctx, int workers)
 {
     CHECK(workers >= 1 && workers <= HARNESS_MAX_WORKERS);
-    app->srv = srv;
-    snprintf(app->address, sizeof app->address, "%s", address);
     app->handle = handle;
     app->ctx = ctx;
     app->workers = workers;
@@ -46,16 +43,28 @@ void harness_start_on(struct harness_app *app, ffcgi_server *srv, const char *ad
     }
 }
 
-void harness_start(struct harness_app *app, harness_handler *handle, void *ctx, int workers)
+void harness_start_on(struct harness_app *app, ffcgi_server *srv, const char *address,
+                      harness_handler *handle, void *ctx, int workers)
+{
+    app->srv = srv;
+    snprintf(app->address, sizeof app->address, "%s", address);
+    harness_serve(app, handle, ctx, workers);
+}
+
+ffcgi_server *harness_open(struct harness_app *app, int backlog)
 {
     memset(app, 0, sizeof *app);
     snprintf(app->dir, sizeof app->dir, "/tmp/ffcgi-test-XXXXXX");
     CHECK(mkdtemp(app->dir) != NULL);
-    char address[128];
-    snprintf(address, sizeof address, "%s/app.sock", app->dir);
-    ffcgi_server *srv;
-    CHECK_OK(ffcgi_server_open(&srv, address, 64, -1));
-    harness_start_on(app, srv, address, handle, ctx, workers);
+    snprintf(app->address, sizeof app->address, "%s/app.sock", app->dir);
+    CHECK_OK(ffcgi_server_open(&app->srv, app->address, backlog, -1));
+    return app->srv;
+}
+
+void harness_start(struct harness_app *app, harness_handler *handle, void *ctx, int workers)
+{
+    harness_open(app, 64);
+    harness_serve(app, handle, ctx, workers);
 }
 
 void harness_stop(struct harness_app *app)

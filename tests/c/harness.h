@@ -30,6 +30,11 @@ struct harness_app {
 /* Starts `workers` threads serving on a fresh unix socket in a temp dir.
  * Exits the test on failure. */
 void harness_start(struct harness_app *app, harness_handler *handle, void *ctx, int workers);
+/* harness_start() in two steps: harness_open() opens the server on a fresh
+ * unix socket in a temp dir (app->srv, app->address) with `backlog`, for
+ * the caller to set up; harness_serve() starts the threads. Exit the test on failure. */
+ffcgi_server *harness_open(struct harness_app *app, int backlog);
+void harness_serve(struct harness_app *app, harness_handler *handle, void *ctx, int workers);
 /* As harness_start() on a listener the caller opened (owned by app then). */
 void harness_start_on(struct harness_app *app, ffcgi_server *srv, const char *address,
                       harness_handler *handle, void *ctx, int workers);

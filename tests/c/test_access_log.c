@@ -143,18 +143,13 @@ int main(void)
     close(fd);
 
     CHECK_INT(ffcgi_server_access_log(NULL, path), FFCGI_EINVAL);
-    struct harness_app app = {0};
-    ffcgi_server *srv;
-    char dir[] = "/tmp/ffcgi-access-dir-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char address[128];
-    snprintf(address, sizeof address, "%s/app.sock", dir);
-    CHECK_OK(ffcgi_server_open(&srv, address, 16, -1));
+    struct harness_app app;
+    ffcgi_server *srv = harness_open(&app, 16);
     CHECK_INT(ffcgi_server_access_log(srv, "/nonexistent-dir/access.log"), FFCGI_EFILE);
     CHECK(strstr(ffcgi_last_error(), "/nonexistent-dir/access.log") != NULL);
     CHECK_OK(ffcgi_server_access_log(srv, path));
     CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_BODY_BYTES, 1000));
-    harness_start_on(&app, srv, address, answer, NULL, THREADS);
+    harness_serve(&app, answer, NULL, THREADS);
 
     one_line_per_request(&app, path);
     CHECK_INT(ffcgi_server_access_log(srv, path), FFCGI_ESTATE); /* serving: fixed */
@@ -162,7 +157,6 @@ int main(void)
     reopen_after_rename(&app, path);
 
     harness_stop(&app);
-    rmdir(dir);
     unlink(path);
     puts("ok");
     return 0;

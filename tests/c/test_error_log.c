@@ -226,12 +226,8 @@ int main(void)
     close(fd);
 
     CHECK_INT(ffcgi_server_error_log(NULL, path, FFCGI_LOG_WARNING), FFCGI_EINVAL);
-    char dir[] = "/tmp/ffcgi-errors-dir-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char address[128];
-    snprintf(address, sizeof address, "%s/app.sock", dir);
-    ffcgi_server *srv;
-    CHECK_OK(ffcgi_server_open(&srv, address, 16, -1));
+    struct harness_app app;
+    ffcgi_server *srv = harness_open(&app, 16);
     CHECK_INT(ffcgi_server_error_log(srv, path, 5), FFCGI_EINVAL);
     CHECK_INT(ffcgi_server_error_log(srv, path, -1), FFCGI_EINVAL);
     CHECK_INT(ffcgi_server_error_log(srv, "/nonexistent-dir/errors.log", FFCGI_LOG_WARNING),
@@ -243,8 +239,7 @@ int main(void)
     CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_PARAM_BYTES, 1024));
     format_and_levels(srv, path);
 
-    struct harness_app app = {0};
-    harness_start_on(&app, srv, address, read_then_answer, NULL, 2);
+    harness_serve(&app, read_then_answer, NULL, 2);
     request_warnings(&app, path);
     app_lines(&app, path);
     CHECK_INT(ffcgi_server_error_log(srv, path, FFCGI_LOG_DEBUG), FFCGI_ESTATE);
@@ -253,7 +248,6 @@ int main(void)
     free(text);
     reopen_after_rename(&app, path);
     harness_stop(&app);
-    rmdir(dir);
 
     CHECK_OK(truncate(path, 0));
     refused_peer(path);

@@ -21,18 +21,11 @@ static void hello(ffcgi_request *req, void *ctx)
 /* Opens a server with `limit` set to `value`, logging to `log`. */
 static void start(struct harness_app *app, int limit, int64_t value, const char *log)
 {
-    ffcgi_server *srv;
-    char dir[] = "/tmp/ffcgi-recycle-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char address[128];
-    snprintf(address, sizeof address, "%s/app.sock", dir);
-    CHECK_OK(ffcgi_server_open(&srv, address, 16, -1));
+    ffcgi_server *srv = harness_open(app, 16);
     CHECK_OK(ffcgi_server_error_log(srv, log, FFCGI_LOG_INFO));
     CHECK_OK(ffcgi_server_set_limit(srv, limit, value));
     CHECK_INT(ffcgi_server_limit(srv, limit), value);
-    memset(app, 0, sizeof *app);
-    harness_start_on(app, srv, address, hello, NULL, 2);
-    snprintf(app->dir, sizeof app->dir, "%s", dir);
+    harness_serve(app, hello, NULL, 2);
 }
 
 /* Requests, one connection each, until the server retired; the count. */

@@ -198,18 +198,13 @@ static void tcp_listen_queue(void)
 int main(void)
 {
     struct app_state st = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
-    char dir[] = "/tmp/ffcgi-status-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char address[128];
-    snprintf(address, sizeof address, "%s/app.sock", dir);
-    ffcgi_server *srv;
-    CHECK_OK(ffcgi_server_open(&srv, address, BACKLOG, -1));
+    struct harness_app app;
+    ffcgi_server *srv = harness_open(&app, BACKLOG);
     paths_are_checked(srv);
     CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_BODY_BYTES, 1000));
     CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_SLOW_MS, 50));
     CHECK_INT(ffcgi_server_limit(srv, FFCGI_LIMIT_SLOW_MS), 50);
-    struct harness_app app = {0};
-    harness_start_on(&app, srv, address, answer, &st, 3);
+    harness_serve(&app, answer, &st, 3);
 
     busy_and_idle_workers(&app, &st);
     counts(&app, &st);
@@ -217,7 +212,6 @@ int main(void)
     CHECK_INT(ffcgi_server_status_path(srv, "/other"), FFCGI_ESTATE);
 
     harness_stop(&app);
-    rmdir(dir);
     tcp_listen_queue();
     puts("ok");
     return 0;

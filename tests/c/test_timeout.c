@@ -36,19 +36,12 @@ static void stuck(ffcgi_request *req, void *ctx)
 static void start(struct harness_app *app, const char *errors, const char *access,
                   void *stuck_for)
 {
-    char dir[] = "/tmp/ffcgi-timeout-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char address[128];
-    snprintf(address, sizeof address, "%s/app.sock", dir);
-    ffcgi_server *srv;
-    CHECK_OK(ffcgi_server_open(&srv, address, 16, -1));
+    ffcgi_server *srv = harness_open(app, 16);
     CHECK_OK(ffcgi_server_error_log(srv, errors, FFCGI_LOG_WARNING));
     CHECK_OK(ffcgi_server_access_log(srv, access));
     CHECK_OK(ffcgi_server_set_limit(srv, FFCGI_LIMIT_REQUEST_MS, LIMIT_MS));
     CHECK_INT(ffcgi_server_limit(srv, FFCGI_LIMIT_REQUEST_MS), LIMIT_MS);
-    memset(app, 0, sizeof *app);
-    harness_start_on(app, srv, address, stuck, stuck_for, 2);
-    snprintf(app->dir, sizeof app->dir, "%s", dir);
+    harness_serve(app, stuck, stuck_for, 2);
 }
 
 static int ask(struct harness_app *app, const char *uri, fcc_response *resp)

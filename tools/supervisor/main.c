@@ -20,12 +20,19 @@
 
 #include <ffcgi.h>
 
-#include "clock.h"
+#include "../../src/clock.h"
 #include "board.h"
 #include "log.h"
 #include "options.h"
 #include "pool.h"
 #include "signals.h"
+
+/* The supervisor's deadlines: monotonic milliseconds (never jump with the
+ * wall clock), from the library's clock. */
+static int64_t now_ms(void)
+{
+    return ffc_now_us() / 1000;
+}
 
 /* Opens /dev/null on any of fds 0-2 that is closed, so the listener (and
  * the signalfd) never land there: a worker's fd 0 must be the listener
@@ -51,7 +58,7 @@ static void reap(struct sup_pool *pool)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-        sup_pool_reaped(pool, pid, status, sup_now_ms());
+        sup_pool_reaped(pool, pid, status, now_ms());
 }
 
 /* Acts on every pending signal. The listener goes at the first stop signal:
@@ -65,9 +72,9 @@ static void handle_signals(int sigfd, struct sup_pool *pool, ffcgi_server **srv)
             sup_log("SIG%s received", sigabbrev_np(signo));
             ffcgi_server_free(*srv);
             *srv = NULL;
-            sup_pool_stop(pool, sup_pool_stopping(pool), sup_now_ms());
+            sup_pool_stop(pool, sup_pool_stopping(pool), now_ms());
         } else if (signo == SIGHUP) {
-            sup_pool_rolling_restart(pool, sup_now_ms());
+            sup_pool_rolling_restart(pool, now_ms());
         }
     }
 }
@@ -77,7 +84,7 @@ static void serve(struct sup_pool *pool, int sigfd, ffcgi_server **srv)
 {
     while (!sup_pool_done(pool)) {
         struct pollfd p = {.fd = sigfd, .events = POLLIN};
-        if (poll(&p, 1, sup_pool_timeout(pool, sup_now_ms())) < 0 && errno != EINTR) {
+        if (poll(&p, 1, sup_pool_timeout(pool, now_ms())) < 0 && errno != EINTR) {
             sup_log("poll: %s; retrying in 100 ms", strerror(errno)); /* ENOMEM */
             poll(NULL, 0, 100);
         }
@@ -87,7 +94,7 @@ static void serve(struct sup_pool *pool, int sigfd, ffcgi_server **srv)
         reap(pool);
         handle_signals(sigfd, pool, srv);
         reap(pool);
-        sup_pool_tick(pool, sup_now_ms());
+        sup_pool_tick(pool, now_ms());
     }
 }
 
@@ -125,7 +132,7 @@ int main(int argc, char **argv)
         .backoff = {.max_ms = opt.max_backoff_ms, .stable_ms = opt.stable_ms},
     };
     struct sup_pool *pool;
-    int rc = sup_pool_start(&pool, &cfg, sup_now_ms());
+    int rc = sup_pool_start(&pool, &cfg, now_ms());
     if (rc < 0) {
         sup_log("cannot start %s: %s", opt.app_argv[0], strerror(-rc));
         ffcgi_server_free(srv);
