@@ -37,7 +37,7 @@
 
 /* The version of this header. CMake reads these three lines. */
 #define FFCGI_VERSION_MAJOR 1
-#define FFCGI_VERSION_MINOR 2
+#define FFCGI_VERSION_MINOR 3
 #define FFCGI_VERSION_PATCH 0
 /* Bumped only on an incompatible change of the ABI; equals the soname major. */
 #define FFCGI_ABI_VERSION 1
@@ -400,6 +400,13 @@ FFCGI_API int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);
  * a CGI server); FFCGI_ESOCKET if accept() fails for good; FFCGI_EINVAL. */
 FFCGI_API int ffcgi_accept(ffcgi_request *req);
 
+/* ffcgi_accept_env(): ffcgi_accept(), then ffcgi_env_packed() of the new
+ * request, in one call (for runtimes where each native call is costly).
+ * Returns what ffcgi_accept() returns (*env NULL and *env_len 0 on an
+ * error), or FFCGI_EINVAL for a NULL out-parameter. Since 1.3. */
+FFCGI_API int ffcgi_accept_env(ffcgi_request *req, const char **env,
+                               size_t *env_len);
+
 /* ffcgi_finish(): completes the current request: sends pending headers,
  * flushes the output, discards unread body so a kept-open connection stays
  * in step, and ends the request with the exit status. Env strings and the
@@ -522,6 +529,38 @@ FFCGI_API int ffcgi_write_stderr(ffcgi_request *req, const void *buf,
 /* ffcgi_flush(): sends pending headers and buffered output now. Errors as
  * ffcgi_write(). */
 FFCGI_API int ffcgi_flush(ffcgi_request *req);
+
+/* ---- the response in one call (since 1.3) ---------------------------------
+ * A header block packs `count` headers as NAME, a NUL byte, VALUE, a NUL
+ * byte each, in the order they are sent (several of one name allowed), so
+ * that a binding passes them all as one buffer. A name or value holding a
+ * NUL byte shows as a block of more fields than `count` and is refused. */
+
+/* ffcgi_headers_check(): checks a header block by ffcgi_header()'s rules
+ * without a request (a web framework checks headers when the app gives
+ * them). 0, or FFCGI_EHEADER naming the header and the byte refused;
+ * FFCGI_EINVAL for a NULL block with a length. */
+FFCGI_API int ffcgi_headers_check(const char *headers, size_t len,
+                                  size_t count);
+
+/* Flags of ffcgi_respond(). */
+enum ffcgi_respond_flag {
+    FFCGI_RESPOND_FLUSH = 1,  /* hand the output to the web server now */
+    FFCGI_RESPOND_FINISH = 2  /* then finish the request (ffcgi_finish()) */
+};
+
+/* ffcgi_respond(): the response's usual calls in one: the status (none if
+ * `status` is 0; `reason` of `reason_len` bytes, none or empty for the
+ * standard phrase), the header block, `body_len` bytes of body, then
+ * what `flags` ask. The status and every header are checked before any is
+ * set: a refused one sets nothing and writes nothing. Answers byte for byte
+ * as ffcgi_status_reason(), ffcgi_header_n() per header, ffcgi_write(),
+ * ffcgi_flush() and ffcgi_finish() would, with their errors (FFCGI_EINVAL
+ * also for unknown flags). On an error the request is not finished. */
+FFCGI_API int ffcgi_respond(ffcgi_request *req, int status, const char *reason,
+                            size_t reason_len, const char *headers,
+                            size_t headers_len, size_t header_count,
+                            const void *body, size_t body_len, int flags);
 
 /* ffcgi_set_exit_status(): the appStatus sent in FCGI_END_REQUEST when the
  * request finishes (default 0). Errors: FFCGI_ESTATE, FFCGI_EINVAL. */

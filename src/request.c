@@ -350,6 +350,18 @@ int ffcgi_accept(ffcgi_request *req)
     return 0;
 }
 
+int ffcgi_accept_env(ffcgi_request *req, const char **env, size_t *env_len)
+{
+    if (env)
+        *env = NULL;
+    if (env_len)
+        *env_len = 0;
+    if (!env || !env_len)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_accept_env: env or env_len is NULL");
+    int rc = ffcgi_accept(req);
+    return rc < 0 ? rc : ffcgi_env_packed(req, env, env_len);
+}
+
 void ffcgi_request_free(ffcgi_request *req)
 {
     if (!req)

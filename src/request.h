@@ -92,6 +92,11 @@ int ffc_require_current(const ffcgi_request *req, const char *what);
 /* response_head.c */
 /* Sends the response head now if one is pending. */
 int ffc_send_head(ffcgi_request *req);
+/* ffcgi_respond()'s head: the status (none if code is 0) and the packed
+ * headers, all checked before any is set. 0, 1 if the library answered the
+ * request itself (nothing is set), or an error. */
+int ffc_respond_head(ffcgi_request *req, int code, const char *reason, size_t reason_len,
+                     const char *headers, size_t len, size_t count);
 /* Forgets the response head state for a new request. */
 void ffc_reset_head(ffcgi_request *req);
 /* The status the response has: set by the app (or the library), the one

@@ -97,17 +97,15 @@ static size_t find_control(const char *text, size_t len)
     return len;
 }
 
-int ffcgi_status_reason(ffcgi_request *req, int code, const char *reason)
+/* A status code and its reason phrase (`len` bytes; none: the standard
+ * one) as ffcgi_status_reason() and ffcgi_respond() accept them. */
+static int check_status(int code, const char *reason, size_t len)
 {
-    int rc = head_open(req, "ffcgi_status");
-    if (rc != 0)
-        return rc < 0 ? rc : 0;
     if (code < 100 || code > 999)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_status: %d is not an HTTP status (100..999)", code);
-    size_t len = reason ? strlen(reason) : 0;
-    if (len >= sizeof req->reason)
+    if (len >= sizeof ((ffcgi_request *)0)->reason)
         return ffc_fail(FFCGI_EHEADER, "ffcgi_status: reason phrase longer than %zu bytes",
-                        sizeof req->reason - 1);
+                        sizeof ((ffcgi_request *)0)->reason - 1);
     size_t bad = find_control(reason, len);
     if (bad < len)
         return ffc_fail(FFCGI_EHEADER,
@@ -115,9 +113,27 @@ int ffcgi_status_reason(ffcgi_request *req, int code, const char *reason)
                         "refused to prevent response splitting",
                         describe_byte((unsigned char)reason[bad]),
                         (unsigned char)reason[bad], bad);
+    return 0;
+}
+
+static void set_status(ffcgi_request *req, int code, const char *reason, size_t len)
+{
     req->status = code;
-    memcpy(req->reason, reason ? reason : "", len + 1);
+    if (len)
+        memcpy(req->reason, reason, len);
+    req->reason[len] = '\0';
     req->head_pending = 1;
+}
+
+int ffcgi_status_reason(ffcgi_request *req, int code, const char *reason)
+{
+    int rc = head_open(req, "ffcgi_status");
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    size_t len = reason ? strlen(reason) : 0;
+    if ((rc = check_status(code, reason, len)) < 0)
+        return rc;
+    set_status(req, code, reason, len);
     return 0;
 }
 
@@ -186,6 +202,23 @@ static int check_header(const char *name, size_t name_len, const char *value, si
     return 0;
 }
 
+/* Appends a checked header line to the head; nothing on ENOMEM. */
+static int queue_header(ffcgi_request *req, const char *name, size_t name_len,
+                        const char *value, size_t value_len)
+{
+    int rc;
+    size_t before = req->head.len;
+    if ((rc = ffc_buf_append(&req->head, name, name_len)) < 0 ||
+        (rc = ffc_buf_append(&req->head, ": ", 2)) < 0 ||
+        (rc = ffc_buf_append(&req->head, value, value_len)) < 0 ||
+        (rc = ffc_buf_append(&req->head, "\r\n", 2)) < 0) {
+        req->head.len = before;
+        return rc;
+    }
+    req->head_pending = 1;
+    return 0;
+}
+
 int ffcgi_header_n(ffcgi_request *req, const char *name, size_t name_len,
                    const char *value, size_t value_len)
 {
@@ -196,15 +229,75 @@ int ffcgi_header_n(ffcgi_request *req, const char *name, size_t name_len,
         return ffc_fail(FFCGI_EINVAL, "ffcgi_header: name or value is NULL");
     if ((rc = check_header(name, name_len, value, value_len)) < 0)
         return rc;
+    return queue_header(req, name, name_len, value, value_len);
+}
+
+/* One name or value of a packed header block: the bytes at *at up to the
+ * next NUL, which must come before `end`. */
+static int next_field(const char **at, const char *end, const char **field, size_t *len)
+{
+    const char *nul = *at < end ? memchr(*at, '\0', (size_t)(end - *at)) : NULL;
+    if (!nul)
+        return -1;
+    *field = *at;
+    *len = (size_t)(nul - *at);
+    *at = nul + 1;
+    return 0;
+}
+
+/* Checks every header of a packed block; with `req`, queues them all
+ * once all passed (all or none). */
+static int take_headers(ffcgi_request *req, const char *block, size_t len, size_t count)
+{
+    if (!block && len)
+        return ffc_fail(FFCGI_EINVAL, "the header block is NULL");
+    for (int queue = 0; queue <= (req != NULL); queue++) {
+        const char *at = block, *end = block + len;
+        for (size_t i = 0; i < count; i++) {
+            const char *name, *value;
+            size_t name_len, value_len;
+            if (next_field(&at, end, &name, &name_len) < 0 ||
+                next_field(&at, end, &value, &value_len) < 0)
+                return ffc_fail(FFCGI_EHEADER, "the header block ends within header %zu of "
+                                "%zu (each is NAME, NUL, VALUE, NUL)", i + 1, count);
+            int rc = queue ? queue_header(req, name, name_len, value, value_len)
+                           : check_header(name, name_len, value, value_len);
+            if (rc < 0)
+                return rc;
+        }
+        if (at != end)
+            return ffc_fail(FFCGI_EHEADER, "the header block holds more than %zu headers: a "
+                            "header name or value holds a NUL byte", count);
+    }
+    return 0;
+}
+
+int ffcgi_headers_check(const char *headers, size_t len, size_t count)
+{
+    return take_headers(NULL, headers, len, count);
+}
+
+int ffc_respond_head(ffcgi_request *req, int code, const char *reason, size_t reason_len,
+                     const char *headers, size_t len, size_t count)
+{
+    if (code == 0 && count == 0) /* a body alone: the head may have gone */
+        return ffc_require_current(req, "ffcgi_respond");
+    int rc = head_open(req, "ffcgi_respond");
+    if (rc != 0)
+        return rc;
+    if (!reason && reason_len)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_respond: the reason is NULL");
+    if (code != 0 && (rc = check_status(code, reason, reason_len)) < 0)
+        return rc;
     size_t before = req->head.len;
-    if ((rc = ffc_buf_append(&req->head, name, name_len)) < 0 ||
-        (rc = ffc_buf_append(&req->head, ": ", 2)) < 0 ||
-        (rc = ffc_buf_append(&req->head, value, value_len)) < 0 ||
-        (rc = ffc_buf_append(&req->head, "\r\n", 2)) < 0) {
-        req->head.len = before;
+    int pending = req->head_pending;
+    if ((rc = take_headers(req, headers, len, count)) < 0) {
+        req->head.len = before; /* out of memory part way: none of them */
+        req->head_pending = pending;
         return rc;
     }
-    req->head_pending = 1;
+    if (code != 0)
+        set_status(req, code, reason, reason_len);
     return 0;
 }
 

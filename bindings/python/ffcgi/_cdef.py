@@ -1,7 +1,7 @@
 """cffi declarations of libffcgi. Generated from include/ffcgi.h by
 bindings/gen/generate.py: do not edit; run `/usr/bin/python3 bindings/gen/generate.py`."""
 
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 ABI_VERSION = 1
 
 CDEF = """
@@ -63,6 +63,10 @@ enum ffcgi_status_format {
     FFCGI_STATUS_TEXT = 0,
     FFCGI_STATUS_JSON = 1,
 };
+enum ffcgi_respond_flag {
+    FFCGI_RESPOND_FLUSH = 1,
+    FFCGI_RESPOND_FINISH = 2,
+};
 typedef struct ffcgi_server ffcgi_server;
 typedef struct ffcgi_request ffcgi_request;
 int ffcgi_version(void);
@@ -94,6 +98,7 @@ int64_t ffcgi_server_status(ffcgi_server *srv, int format, char *buf, size_t cap
 void ffcgi_server_free(ffcgi_server *srv);
 int ffcgi_request_new(ffcgi_request **out, ffcgi_server *srv);
 int ffcgi_accept(ffcgi_request *req);
+int ffcgi_accept_env(ffcgi_request *req, const char **env, size_t *env_len);
 int ffcgi_finish(ffcgi_request *req);
 void ffcgi_request_free(ffcgi_request *req);
 int ffcgi_request_role(const ffcgi_request *req);
@@ -113,5 +118,7 @@ int ffcgi_write(ffcgi_request *req, const void *buf, size_t len);
 int ffcgi_print(ffcgi_request *req, const char *text);
 int ffcgi_write_stderr(ffcgi_request *req, const void *buf, size_t len);
 int ffcgi_flush(ffcgi_request *req);
+int ffcgi_headers_check(const char *headers, size_t len, size_t count);
+int ffcgi_respond(ffcgi_request *req, int status, const char *reason, size_t reason_len, const char *headers, size_t headers_len, size_t header_count, const void *body, size_t body_len, int flags);
 int ffcgi_set_exit_status(ffcgi_request *req, int status);
 """

@@ -13,7 +13,7 @@ our sub library {
 }
 
 constant FFCGI_ABI_VERSION is export = 1;
-constant FFCGI_BINDING_VERSION is export = v1.2.0;
+constant FFCGI_BINDING_VERSION is export = v1.3.0;
 
 enum ffcgi_error is export (
     FFCGI_OK => 0,
@@ -80,6 +80,11 @@ enum ffcgi_status_format is export (
     FFCGI_STATUS_JSON => 1,
 );
 
+enum ffcgi_respond_flag is export (
+    FFCGI_RESPOND_FLUSH => 1,
+    FFCGI_RESPOND_FINISH => 2,
+);
+
 class ffcgi_server is repr('CPointer') is export { }
 class ffcgi_request is repr('CPointer') is export { }
 
@@ -112,6 +117,7 @@ sub ffcgi_server_status(ffcgi_server $srv, int32 $format, Blob $buf, size_t $cap
 sub ffcgi_server_free(ffcgi_server $srv) is native(&library) is export { * }
 sub ffcgi_request_new(CArray[ffcgi_request] $out, ffcgi_server $srv --> int32) is native(&library) is export { * }
 sub ffcgi_accept(ffcgi_request $req --> int32) is native(&library) is export { * }
+sub ffcgi_accept_env(ffcgi_request $req, CArray[Pointer] $env, size_t $env-len is rw --> int32) is native(&library) is export { * }
 sub ffcgi_finish(ffcgi_request $req --> int32) is native(&library) is export { * }
 sub ffcgi_request_free(ffcgi_request $req) is native(&library) is export { * }
 sub ffcgi_request_role(ffcgi_request $req --> int32) is native(&library) is export { * }
@@ -131,4 +137,6 @@ sub ffcgi_write(ffcgi_request $req, Blob $buf, size_t $len --> int32) is native(
 sub ffcgi_print(ffcgi_request $req, Str $text --> int32) is native(&library) is export { * }
 sub ffcgi_write_stderr(ffcgi_request $req, Blob $buf, size_t $len --> int32) is native(&library) is export { * }
 sub ffcgi_flush(ffcgi_request $req --> int32) is native(&library) is export { * }
+sub ffcgi_headers_check(Blob $headers, size_t $len, size_t $count --> int32) is native(&library) is export { * }
+sub ffcgi_respond(ffcgi_request $req, int32 $status, Blob $reason, size_t $reason-len, Blob $headers, size_t $headers-len, size_t $header-count, Blob $body, size_t $body-len, int32 $flags --> int32) is native(&library) is export { * }
 sub ffcgi_set_exit_status(ffcgi_request $req, int32 $status --> int32) is native(&library) is export { * }
