@@ -536,12 +536,15 @@ FFCGI_API int ffcgi_flush(ffcgi_request *req);
  * that a binding passes them all as one buffer. A name or value holding a
  * NUL byte shows as a block of more fields than `count` and is refused. */
 
-/* ffcgi_headers_check(): checks a header block by ffcgi_header()'s rules
- * without a request (a web framework checks headers when the app gives
- * them). 0, or FFCGI_EHEADER naming the header and the byte refused;
- * FFCGI_EINVAL for a NULL block with a length. */
-FFCGI_API int ffcgi_headers_check(const char *headers, size_t len,
-                                  size_t count);
+/* ffcgi_head_check(): checks a response head by the rules of
+ * ffcgi_status_reason() and ffcgi_header_n() without a request, as
+ * ffcgi_respond() takes it (status 0: none), so that a binding can refuse a
+ * bad head when the app gives it and send it later. 0, or FFCGI_EHEADER
+ * naming what was refused (FFCGI_EINVAL for a bad status code or a NULL
+ * with a length). */
+FFCGI_API int ffcgi_head_check(int status, const char *reason,
+                               size_t reason_len, const char *headers,
+                               size_t headers_len, size_t header_count);
 
 /* Flags of ffcgi_respond(). */
 enum ffcgi_respond_flag {

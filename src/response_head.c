@@ -272,9 +272,15 @@ static int take_headers(ffcgi_request *req, const char *block, size_t len, size_
     return 0;
 }
 
-int ffcgi_headers_check(const char *headers, size_t len, size_t count)
+int ffcgi_head_check(int status, const char *reason, size_t reason_len,
+                     const char *headers, size_t headers_len, size_t header_count)
 {
-    return take_headers(NULL, headers, len, count);
+    int rc = 0;
+    if (!reason && reason_len)
+        return ffc_fail(FFCGI_EINVAL, "ffcgi_head_check: the reason is NULL");
+    if (status != 0 && (rc = check_status(status, reason, reason_len)) < 0)
+        return rc;
+    return take_headers(NULL, headers, headers_len, header_count);
 }
 
 int ffc_respond_head(ffcgi_request *req, int code, const char *reason, size_t reason_len,
@@ -288,7 +294,7 @@ int ffc_respond_head(ffcgi_request *req, int code, const char *reason, size_t re
     if (!reason && reason_len)
         return ffc_fail(FFCGI_EINVAL, "ffcgi_respond: the reason is NULL");
     if (code != 0 && (rc = check_status(code, reason, reason_len)) < 0)
-        return rc;
+        return rc; /* before any header is queued */
     size_t before = req->head.len;
     int pending = req->head_pending;
     if ((rc = take_headers(req, headers, len, count)) < 0) {

@@ -58,6 +58,10 @@ def app_command(app: str, build: str, address: str, threads: int, workdir: str) 
         module = "hello_wsgi.py" if app == "wsgi" else "body_wsgi.py"
         return [devenv, PYTHON, "-m", "ffcgi.wsgi",
                 os.path.join(BENCH, "apps", module) + ":app"] + both
+    if app == "uwsgi":  # the peer of the WSGI rows, as issue 13 runs it
+        return ["uwsgi", "--plugin", "python3", "--fastcgi-socket", address, "--wsgi-file",
+                os.path.join(BENCH, "apps", "hello_wsgi.py"), "--callable", "app",
+                "--disable-logging", "--processes", "1", "--threads", "1", "--die-on-term"]
     if app == "raku":
         return [devenv, "raku", os.path.join(SOURCE, "examples", "hello.raku")] + both
     if app == "raku_async":

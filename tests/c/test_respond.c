@@ -2,7 +2,7 @@
  * crossing: ffcgi_respond() answers byte for byte as the separate calls do
  * (status, headers in order, body, flush, finish), refuses a bad status or
  * header before setting anything, and sees a NUL inside a packed header;
- * ffcgi_headers_check() applies the same rule without a request;
+ * ffcgi_head_check() applies the same rules without a request;
  * ffcgi_accept_env() hands back the packed env with the request. */
 #include <pthread.h>
 #include <string.h>
@@ -95,16 +95,21 @@ static void one_call_answers_as_separate_calls(struct harness_app *app)
     fcc_response_free(&resp);
 }
 
-static void headers_check_without_a_request(void)
+static void head_check_without_a_request(void)
 {
-    CHECK_OK(ffcgi_headers_check(HEADERS, HEADERS_LEN, 3));
-    CHECK_OK(ffcgi_headers_check(NULL, 0, 0));
-    CHECK_INT(ffcgi_headers_check(HEADERS, HEADERS_LEN, 2), FFCGI_EHEADER);
-    CHECK_INT(ffcgi_headers_check(HEADERS, HEADERS_LEN, 4), FFCGI_EHEADER);
-    CHECK_INT(ffcgi_headers_check("Bad Name\0v\0", 11, 1), FFCGI_EHEADER);
+    CHECK_OK(ffcgi_head_check(0, NULL, 0, HEADERS, HEADERS_LEN, 3));
+    CHECK_OK(ffcgi_head_check(0, NULL, 0, NULL, 0, 0));
+    CHECK_OK(ffcgi_head_check(418, "I'm a teapot", 12, NULL, 0, 0));
+    CHECK_INT(ffcgi_head_check(0, NULL, 0, HEADERS, HEADERS_LEN, 2), FFCGI_EHEADER);
+    CHECK_INT(ffcgi_head_check(0, NULL, 0, HEADERS, HEADERS_LEN, 4), FFCGI_EHEADER);
+    CHECK_INT(ffcgi_head_check(0, NULL, 0, "Bad Name\0v\0", 11, 1), FFCGI_EHEADER);
     CHECK_CONTAINS(ffcgi_last_error(), "header name 'Bad Name' contains a character not allowed");
-    CHECK_INT(ffcgi_headers_check("X\0a\x7F\0", 5, 1), FFCGI_EHEADER);
-    CHECK_INT(ffcgi_headers_check(NULL, 3, 1), FFCGI_EINVAL);
+    CHECK_INT(ffcgi_head_check(0, NULL, 0, "X\0a\x7F\0", 5, 1), FFCGI_EHEADER);
+    CHECK_INT(ffcgi_head_check(0, NULL, 0, NULL, 3, 1), FFCGI_EINVAL);
+    CHECK_INT(ffcgi_head_check(200, "O\rK", 3, NULL, 0, 0), FFCGI_EHEADER);
+    CHECK_CONTAINS(ffcgi_last_error(), "reason phrase contains CR");
+    CHECK_INT(ffcgi_head_check(1000, NULL, 0, NULL, 0, 0), FFCGI_EINVAL);
+    CHECK_INT(ffcgi_head_check(200, NULL, 2, NULL, 0, 0), FFCGI_EINVAL);
 }
 
 /* A worker of its own: ffcgi_accept_env() instead of ffcgi_accept(). */
@@ -158,7 +163,7 @@ int main(void)
     harness_start(&app, answer, NULL, 2);
     one_call_answers_as_separate_calls(&app);
     harness_stop(&app);
-    headers_check_without_a_request();
+    head_check_without_a_request();
     accept_env_gives_the_packed_env();
     puts("ok");
     return 0;

@@ -118,7 +118,7 @@ int ffcgi_write(ffcgi_request *req, const void *buf, size_t len);
 int ffcgi_print(ffcgi_request *req, const char *text);
 int ffcgi_write_stderr(ffcgi_request *req, const void *buf, size_t len);
 int ffcgi_flush(ffcgi_request *req);
-int ffcgi_headers_check(const char *headers, size_t len, size_t count);
+int ffcgi_head_check(int status, const char *reason, size_t reason_len, const char *headers, size_t headers_len, size_t header_count);
 int ffcgi_respond(ffcgi_request *req, int status, const char *reason, size_t reason_len, const char *headers, size_t headers_len, size_t header_count, const void *body, size_t body_len, int flags);
 int ffcgi_set_exit_status(ffcgi_request *req, int status);
 """

@@ -137,6 +137,6 @@ sub ffcgi_write(ffcgi_request $req, Blob $buf, size_t $len --> int32) is native(
 sub ffcgi_print(ffcgi_request $req, Str $text --> int32) is native(&library) is export { * }
 sub ffcgi_write_stderr(ffcgi_request $req, Blob $buf, size_t $len --> int32) is native(&library) is export { * }
 sub ffcgi_flush(ffcgi_request $req --> int32) is native(&library) is export { * }
-sub ffcgi_headers_check(Blob $headers, size_t $len, size_t $count --> int32) is native(&library) is export { * }
+sub ffcgi_head_check(int32 $status, Blob $reason, size_t $reason-len, Blob $headers, size_t $headers-len, size_t $header-count --> int32) is native(&library) is export { * }
 sub ffcgi_respond(ffcgi_request $req, int32 $status, Blob $reason, size_t $reason-len, Blob $headers, size_t $headers-len, size_t $header-count, Blob $body, size_t $body-len, int32 $flags --> int32) is native(&library) is export { * }
 sub ffcgi_set_exit_status(ffcgi_request $req, int32 $status --> int32) is native(&library) is export { * }
