@@ -7,7 +7,6 @@ A Request belongs to one thread at a time; it is not safe to use one Request
 from two threads at once.
 """
 import io
-import re
 import types
 from typing import (Any, Dict, Iterable, Iterator, List, Mapping, NoReturn, Optional, Tuple,
                     Union, TYPE_CHECKING)
@@ -33,19 +32,62 @@ _READ_MAX = 1 << 20
 # Errors of a read that mean "not now", not a failed stream: never kept.
 _NOT_NOW = (StateError, RoleError, InvalidArgumentError)
 
-# The rules libffcgi applies to each header line (src/response_head.c),
-# checked for a whole header() call before anything is queued, so that a
-# refused call queues nothing. tests/test_response.py proves that these and
-# the library agree on every byte value.
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_HOLD_MAX = 65536  # body bytes held back before they are handed to libffcgi
+
+
+def _checked(code: int, reason: Optional[bytes], block: bytes, count: int) -> None:
+    """Raises what libffcgi's rules (ffcgi_head_check) say of a head: a
+    status ``code`` (0: none) with ``reason``, and ``count`` packed headers."""
+    check(lib.ffcgi_head_check(code, ffi.NULL if reason is None else reason,
+                               0 if reason is None else len(reason), block, len(block), count))
 
 
 def header_line_allowed(name: bytes, value: bytes) -> bool:
     """True if libffcgi queues the header line ``name: value`` (a non-empty
     HTTP token; a value without CR, LF, NUL or another control character
-    other than tab)."""
-    return _TOKEN.match(name) is not None and _CONTROL.search(value) is None
+    other than tab). The rule is the library's, asked in one call."""
+    if b"\0" in name or b"\0" in value:
+        return False
+    block = name + b"\0" + value + b"\0"
+    return lib.ffcgi_head_check(0, ffi.NULL, 0, block, len(block), 1) == 0
+
+
+class PendingResponse:
+    """The part of one request's response the app gave and libffcgi was not
+    handed yet: the head (checked when it was given) and up to 64 KiB of
+    body. It is handed over in one ffcgi_respond() call at the first flush,
+    at finish, or when the body held reaches 64 KiB. Owned by the accepting
+    thread's slot (server.py), so that nothing is lost when a Request is
+    dropped unfinished: the next accept hands it over."""
+
+    __slots__ = ("code", "reason", "headers", "count", "body", "size", "head_closed")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.code = 0  # no status
+        self.reason: Optional[bytes] = None
+        self.headers: List[bytes] = []  # packed blocks: NAME\0VALUE\0...
+        self.count = 0
+        self.body: List[bytes] = []
+        self.size = 0
+        self.head_closed = False  # a write or flush began the body
+
+    def send(self, handle: Any, flags: int) -> int:
+        """Hands everything held to libffcgi with ``flags``; returns its code."""
+        headers = b"".join(self.headers) if len(self.headers) != 1 else self.headers[0]
+        body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
+        reason = self.reason
+        code = lib.ffcgi_respond(handle, self.code, ffi.NULL if reason is None else reason,
+                                 0 if reason is None else len(reason), headers, len(headers),
+                                 self.count, body, self.size, flags)
+        # As in libffcgi: a flush closes the head only if there was one.
+        head_closed = self.head_closed or bool(flags & lib.FFCGI_RESPOND_FLUSH and
+                                                (self.code or self.count))
+        self.reset()
+        self.head_closed = head_closed
+        return code
 
 
 class _Stream(io.RawIOBase):
@@ -247,15 +289,18 @@ class Request:
     ``stderr()``, ``flush()``, ``exit_status``, ``finish()``.
     """
 
-    def __init__(self, handle: Any, server: Optional["Server"] = None) -> None:
+    def __init__(self, handle: Any, server: "Server", pending: PendingResponse,
+                 packed: bytes) -> None:
         self._handle = handle
         self._server = server  # keeps the server (and so the handle) alive
+        self._pending = pending
         self._open = True
+        self.packed = packed  # the params as ffcgi_env_packed gives them
         self._params: Optional[Tuple[Tuple[bytes, bytes], ...]] = None
         self._env: Optional[Mapping[str, str]] = None
         self._env_bytes: Optional[Mapping[bytes, bytes]] = None
         self._exit_status = 0
-        self._body = BodyReader(_Stream(self, lib.ffcgi_read))
+        self._reader: Optional[BodyReader] = None
         self._data: Optional[BodyReader] = None
 
     # -- lifecycle -----------------------------------------------------------
@@ -282,7 +327,7 @@ class Request:
         if not self._open:
             return
         self._open = False
-        check(lib.ffcgi_finish(self._handle))
+        check(self._pending.send(self._handle, lib.FFCGI_RESPOND_FINISH))
 
     def __enter__(self) -> "Request":
         return self
@@ -302,13 +347,9 @@ class Request:
     def params(self) -> Tuple[Tuple[bytes, bytes], ...]:
         """Every param as received, in order, as (name, value) bytes pairs —
         repeated names included. Fetched from the library in one call."""
-        handle = self._current()
+        self._current()
         if self._params is None:
-            buf = ffi.new("const char **")
-            length = ffi.new("size_t *")
-            check(lib.ffcgi_env_packed(handle, buf, length))
-            packed = ffi.unpack(buf[0], length[0]) if length[0] else b""
-            self._params = tuple(_packed_pairs(packed))
+            self._params = tuple(_packed_pairs(self.packed))
         return self._params
 
     @property
@@ -356,33 +397,34 @@ class Request:
         """Reads up to ``size`` bytes of the body, fewer only at its end;
         ``-1`` or None reads all the rest. b"" at the end of the body. Raises
         ProtocolError if the web server aborted the request or cut it off."""
-        self._current()
-        return self._body.read(size)
+        return self._body().read(size)
 
     def readline(self, size: Optional[int] = -1) -> bytes:
         """Reads one line of the body, up to and including b"\\n" (at most
         ``size`` bytes if given)."""
-        self._current()
-        return self._body.readline(size)
+        return self._body().readline(size)
 
     def readinto(self, buffer: Any) -> int:
         """Reads body bytes into a writable buffer (bytearray, memoryview,
         ...); returns how many, 0 at the end of the body."""
-        self._current()
-        return self._body.readinto(buffer)
+        return self._body().readinto(buffer)
 
     def __iter__(self) -> Iterator[bytes]:
         """Iterates over the lines of the body (each ending in b"\\n" except
         perhaps the last)."""
-        self._current()
-        return iter(self._body)
+        return iter(self._body())
 
     @property
     def body(self) -> BodyReader:
         """The body as a binary file object (read, read1, readline,
         readinto, iteration); buffered, never read whole unless asked."""
+        return self._body()
+
+    def _body(self) -> BodyReader:
         self._current()
-        return self._body
+        if self._reader is None:
+            self._reader = BodyReader(_Stream(self, lib.ffcgi_read))
+        return self._reader
 
     @property
     def data(self) -> BodyReader:
@@ -396,18 +438,22 @@ class Request:
 
     # -- response ------------------------------------------------------------
 
+    def _head(self, what: str) -> PendingResponse:
+        """The pending response, if its head may still change."""
+        self._current()
+        if self._pending.head_closed:
+            raise StateError(lib.FFCGI_ESTATE, f"{what}: the response head was already sent")
+        return self._pending
+
     def status(self, code: int, reason: Optional[str] = None) -> None:
         """Sets the HTTP status, sent as ``Status: code reason``; the reason
         defaults to the standard phrase. Raises InvalidArgumentError for a
         code outside 100..999, HeaderError for a reason with control
         characters, StateError once the response head was sent."""
-        handle = self._current()
-        reason_arg = ffi.NULL if reason is None else _header_bytes(reason, "reason phrase")
-        if reason_arg is not ffi.NULL and b"\0" in reason_arg:
-            # A C string would end at the NUL: refuse it as the library would.
-            raise HeaderError(lib.FFCGI_EHEADER, f"reason phrase {reason!r} contains NUL: "
-                              "refused to prevent response splitting")
-        check(lib.ffcgi_status_reason(handle, code, reason_arg))
+        pending = self._head("status")
+        reason_bytes = None if reason is None else _header_bytes(reason, "reason phrase")
+        _checked(code, reason_bytes, b"", 0)
+        pending.code, pending.reason = code, reason_bytes
 
     def header(self, name: Union[str, bytes, Headers, None] = None,
                value: Optional[HeaderValue] = None, /, **headers: HeaderValue) -> None:
@@ -425,7 +471,7 @@ class Request:
         character in a value (response splitting), for a name that is not an
         HTTP token and for text that is not latin-1; then nothing of the call
         is queued. StateError once the response head was sent."""
-        handle = self._current()
+        pending = self._head("header")
         items: List[Tuple[Any, Any]] = []
         if isinstance(name, (str, bytes)):
             if value is None:
@@ -438,28 +484,35 @@ class Request:
         elif name is not None:
             items.extend(name)
         items.extend((key.replace("_", "-"), val) for key, val in headers.items())
-        lines = []
+        fields = []
         for key, val in items:
             key_bytes = _header_bytes(key, "header name")
             for one in (val if isinstance(val, (list, tuple)) else (val,)):
-                lines.append((key_bytes, _header_bytes(one, f"value of header {key!r}")))
-        for key_bytes, value_bytes in lines:
-            if not header_line_allowed(key_bytes, value_bytes):
-                # The library refuses it too, with the detail of why.
-                check(lib.ffcgi_header_n(handle, key_bytes, len(key_bytes),
-                                         value_bytes, len(value_bytes)))
-                raise HeaderError(lib.FFCGI_EHEADER, f"header {key_bytes!r} refused")
-        for key_bytes, value_bytes in lines:
-            check(lib.ffcgi_header_n(handle, key_bytes, len(key_bytes),
-                                     value_bytes, len(value_bytes)))
+                value_bytes = _header_bytes(one, f"value of header {key!r}")
+                if b"\0" in key_bytes or b"\0" in value_bytes:
+                    raise HeaderError(lib.FFCGI_EHEADER, f"header {key_bytes!r}: {value_bytes!r} "
+                                      "contains NUL: refused to prevent response splitting")
+                fields += (key_bytes, value_bytes)
+        if not fields:
+            return
+        block = b"\0".join(fields) + b"\0"
+        _checked(0, None, block, len(fields) // 2)
+        pending.headers.append(block)
+        pending.count += len(fields) // 2
 
     def write(self, data: Bytes) -> int:
         """Writes body bytes (any bytes-like object; binary-safe, buffered);
         returns their number. Raises Disconnected if the web server went
         away (the request can still be finished)."""
-        handle = self._current()
+        self._current()
+        pending = self._pending
+        pending.head_closed = True
         size = memoryview(data).nbytes
-        check(lib.ffcgi_write(handle, ffi.from_buffer(data), size))
+        if size:
+            pending.body.append(bytes(data))
+            pending.size += size
+            if pending.size >= _HOLD_MAX:
+                check(pending.send(self._handle, 0))
         return size
 
     def print(self, text: str, encoding: str = "utf-8") -> int:
@@ -486,7 +539,7 @@ class Request:
 
     def flush(self) -> None:
         """Sends pending headers and buffered output now."""
-        check(lib.ffcgi_flush(self._current()))
+        check(self._pending.send(self._current(), lib.FFCGI_RESPOND_FLUSH))
 
     @property
     def exit_status(self) -> int:
@@ -499,4 +552,5 @@ class Request:
         self._exit_status = status
 
 
-__all__ = ["AUTHORIZER", "BodyReader", "FILTER", "RESPONDER", "Request", "header_line_allowed"]
+__all__ = ["AUTHORIZER", "BodyReader", "FILTER", "PendingResponse", "RESPONDER", "Request",
+           "header_line_allowed"]

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Unio
 
 from ._lib import ffi, lib
 from .errors import AddressError, InvalidArgumentError, StateError, check
-from .request import Request
+from .request import PendingResponse, Request
 
 Address = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -74,25 +74,35 @@ LIMIT_SLOW_MS: int = lib.FFCGI_LIMIT_SLOW_MS  # a longer request is logged and c
 
 
 class _Slot:
-    """One accepting thread's native request handle and its current Request.
-    The Request is held weakly: a Request keeps its Server alive (so its
-    handle stays valid), and the Server must stay collectable."""
+    """One accepting thread's native request handle, its current Request and
+    that request's pending response. The Request is held weakly: a Request
+    keeps its Server alive (so its handle stays valid), and the Server must
+    stay collectable. The pending response is the slot's, so that what a
+    dropped, unfinished Request held back is still sent."""
 
-    __slots__ = ("handle", "_request")
+    __slots__ = ("handle", "pending", "env", "env_len", "_request")
 
     def __init__(self, handle: Any) -> None:
         self.handle = handle
+        self.pending = PendingResponse()
+        self.env = ffi.new("const char **")  # ffcgi_accept_env's out-parameters
+        self.env_len = ffi.new("size_t *")
         self._request: Optional["weakref.ref[Request]"] = None
 
     def begin(self, request: Request) -> None:
         self._request = weakref.ref(request)
 
     def end(self) -> None:
-        """Marks the current Request finished (the C side finishes it)."""
+        """Marks the current Request finished (the C side finishes it) and
+        hands over what it held back, if anything."""
         request = self._request() if self._request is not None else None
         if request is not None:
             request._close()
         self._request = None
+        pending = self.pending
+        if pending.code or pending.count or pending.size:
+            pending.send(self.handle, 0)  # errors: as for the finish that follows
+        pending.reset()
 
 
 def _free_native(server_handle: Any, slots: List[_Slot]) -> None:
@@ -218,7 +228,7 @@ class Server:
             self._accepting += 1
         try:
             slot.end()
-            code = lib.ffcgi_accept(slot.handle)
+            code = lib.ffcgi_accept_env(slot.handle, slot.env, slot.env_len)
         finally:
             with self._lock:
                 self._accepting -= 1
@@ -227,7 +237,7 @@ class Server:
         if code == lib.FFCGI_ESHUTDOWN:
             return None
         check(code)
-        request = Request(slot.handle, self)
+        request = Request(slot.handle, self, slot.pending, ffi.unpack(slot.env[0], slot.env_len[0]))
         slot.begin(request)
         return request
 
