@@ -35,9 +35,11 @@ _NOT_NOW = (StateError, RoleError, InvalidArgumentError)
 _HOLD_MAX = 65536  # body bytes held back before they are handed to libffcgi
 
 
-def _checked(code: int, reason: Optional[bytes], block: bytes, count: int) -> None:
-    """Raises what libffcgi's rules (ffcgi_head_check) say of a head: a
-    status ``code`` (0: none) with ``reason``, and ``count`` packed headers."""
+def check_head(code: int, reason: Optional[bytes], block: bytes, count: int) -> None:
+    """Raises what libffcgi's rules (ffcgi_head_check) say of a response
+    head: a status ``code`` (0: none) with ``reason`` (None: the standard
+    phrase), and ``count`` headers packed in ``block`` (NAME NUL VALUE NUL
+    each): HeaderError (a ValueError) or InvalidArgumentError."""
     check(lib.ffcgi_head_check(code, ffi.NULL if reason is None else reason,
                                0 if reason is None else len(reason), block, len(block), count))
 
@@ -452,7 +454,7 @@ class Request:
         characters, StateError once the response head was sent."""
         pending = self._head("status")
         reason_bytes = None if reason is None else _header_bytes(reason, "reason phrase")
-        _checked(code, reason_bytes, b"", 0)
+        check_head(code, reason_bytes, b"", 0)
         pending.code, pending.reason = code, reason_bytes
 
     def header(self, name: Union[str, bytes, Headers, None] = None,
@@ -496,9 +498,19 @@ class Request:
         if not fields:
             return
         block = b"\0".join(fields) + b"\0"
-        _checked(0, None, block, len(fields) // 2)
+        check_head(0, None, block, len(fields) // 2)
         pending.headers.append(block)
         pending.count += len(fields) // 2
+
+    def set_checked_head(self, code: int, reason: Optional[bytes], block: bytes,
+                         count: int) -> None:
+        """Sets the whole response head at once, replacing what was set: a
+        status ``code`` (0: none), a latin-1 ``reason`` (None: the standard
+        phrase) and ``count`` headers packed in ``block``, which check_head()
+        passed. For servers built on Request (ffcgi.wsgi): no call into the
+        library. StateError once the response head was sent."""
+        pending = self._head("status")
+        pending.code, pending.reason, pending.headers, pending.count = code, reason, [block], count
 
     def write(self, data: Bytes) -> int:
         """Writes body bytes (any bytes-like object; binary-safe, buffered);
@@ -553,4 +565,4 @@ class Request:
 
 
 __all__ = ["AUTHORIZER", "BodyReader", "FILTER", "PendingResponse", "RESPONDER", "Request",
-           "header_line_allowed"]
+           "check_head", "header_line_allowed"]

@@ -70,7 +70,7 @@ from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Opti
 
 from ._lib import lib
 from .errors import Error
-from .request import Request
+from .request import Request, check_head
 from . import command_line
 from .server import Address, Server
 from .serving import Reload
@@ -92,10 +92,12 @@ log = logging.getLogger("ffcgi.wsgi")
 _CHUNK = 65536  # wsgi.file_wrapper blocks
 _READ_MAX = 1 << 20  # most bytes asked of the web server at once
 _LINE_CHUNK = 8192
-# RFC 9110 token: what a header name may be.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-# PEP 3333: header values (and the status) hold no control characters.
+# PEP 3333: header values (and the status) hold no control characters, tab
+# included (stricter than libffcgi, whose rules, names included, are then
+# applied by ffcgi_head_check). NUL separates the packed header block's
+# fields and is counted there instead.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_NUL = re.compile(r"[\x01-\x1f\x7f]")
 _STATUS = re.compile(r"([1-5][0-9][0-9]) (.*)\Z", re.DOTALL)
 _REASON_MAX = 127  # bytes libffcgi keeps for a reason phrase
 _HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
@@ -301,7 +303,8 @@ def _decimal(text: str) -> Optional[int]:
 # -- the response ----------------------------------------------------------------
 
 
-def _check_status(status: Any) -> Tuple[int, Optional[str]]:
+def _check_status(status: Any) -> Tuple[int, Optional[bytes]]:
+    """PEP 3333's rules for the status: (code, latin-1 reason or None)."""
     if type(status) is not str:  # noqa: E721 - PEP 3333 wants the native str type
         raise TypeError(f"the status must be a str, not {type(status).__name__}")
     match = _STATUS.match(status)
@@ -316,33 +319,52 @@ def _check_status(status: Any) -> Tuple[int, Optional[str]]:
         raise ValueError(f"the status is not latin-1: {status!r}") from None
     if len(encoded) > _REASON_MAX:
         raise ValueError(f"the reason phrase is longer than {_REASON_MAX} bytes: {status!r}")
-    return int(match.group(1)), reason or None
+    return int(match.group(1)), encoded or None
+
+
+def _refused_header(headers: Headers) -> ValueError:
+    """Why the text of ``headers`` was refused (the slow path of _pack)."""
+    for name, value in headers:
+        for what, text in (("name", name), ("value", value)):
+            if _CONTROL.search(text):
+                return ValueError(f"the {what} of header {name!r} holds a control character: "
+                                  f"{text!r}")
+            try:
+                text.encode("latin-1")
+            except UnicodeEncodeError:
+                return ValueError(f"the {what} of header {name!r} is not latin-1: {text!r}")
+    return ValueError("a header was refused")  # not reached: _pack found one
+
+
+def _pack(headers: Headers) -> bytes:
+    """The headers as libffcgi's packed block (NAME NUL VALUE NUL each),
+    after PEP 3333's own rules for their text."""
+    text = "".join([f"{name}\0{value}\0" for name, value in headers])
+    if _CONTROL_BUT_NUL.search(text) or text.count("\0") != 2 * len(headers):
+        raise _refused_header(headers)
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise _refused_header(headers) from None
 
 
 def _check_headers(headers: Any) -> Headers:
+    """PEP 3333's rules for the headers' shape and names; the text is
+    checked when packed."""
     if type(headers) is not list:  # noqa: E721 - PEP 3333: "a Python list"
         raise TypeError(f"the headers must be a list, not {type(headers).__name__}")
-    checked = []
     for item in headers:
         if type(item) is not tuple or len(item) != 2:  # noqa: E721
             raise TypeError(f"each header must be a (name, value) tuple: {item!r}")
         name, value = item
         if type(name) is not str or type(value) is not str:  # noqa: E721
             raise TypeError(f"header names and values must be str: {item!r}")
-        if not _TOKEN.match(name):
-            raise ValueError(f"the header name {name!r} is not an HTTP token")
-        if name.lower() in _HOP_BY_HOP:
+        lowered = name.lower()
+        if lowered in _HOP_BY_HOP:
             raise ValueError(f"{name!r} is a hop-by-hop header: the web server handles it")
-        if name.lower() == "status":
+        if lowered == "status":
             raise ValueError("'Status' is not a header: pass the status to start_response")
-        if _CONTROL.search(value):
-            raise ValueError(f"the value of header {name!r} holds a control character: {value!r}")
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise ValueError(f"the value of header {name!r} is not latin-1: {value!r}") from None
-        checked.append((name, value))
-    return checked
+    return headers
 
 
 class _Response:
@@ -353,8 +375,9 @@ class _Response:
         self.request = request
         self.environ = environ
         self.code: Optional[int] = None
-        self.reason: Optional[str] = None
+        self.reason: Optional[bytes] = None
         self.headers: Headers = []
+        self.block = b""  # self.headers packed
         self.head_sent = False
         self.content_length: Optional[int] = None
         self.sent = 0
@@ -377,9 +400,17 @@ class _Response:
                                "the status and headers after an error")
         code, reason = _check_status(status)
         checked = _check_headers(headers)
-        self.code, self.reason, self.headers = code, reason, checked
-        lengths = [value for name, value in checked if name.lower() == "content-length"]
-        self.content_length = _decimal(lengths[0]) if lengths else None
+        block = _pack(checked)
+        try:
+            check_head(code, reason, block, len(checked))  # libffcgi's rules
+        except Error as refused:  # a plain ValueError, as for PEP 3333's own rules
+            raise ValueError(str(refused)) from None
+        self.code, self.reason, self.headers, self.block = code, reason, list(checked), block
+        self.content_length = None
+        for name, value in checked:
+            if name.lower() == "content-length":
+                self.content_length = _decimal(value)
+                break
         return self.write
 
     def write(self, data: bytes) -> None:
@@ -434,8 +465,7 @@ class _Response:
         if self.code is None:
             raise RuntimeError("the app returned without calling start_response()")
         self.head_sent = True
-        self.request.status(self.code, self.reason)
-        self.request.header(self.headers)
+        self.request.set_checked_head(self.code, self.reason, self.block, len(self.headers))
 
     def send_iterable(self, result: Iterable[bytes]) -> None:
         """Sends every chunk of ``result``, each one handed to the web server
@@ -478,6 +508,7 @@ class _Response:
             return  # the client gets a truncated body; nothing else can be told
         self.code, self.reason = 500, None
         self.headers = [("Content-Type", "text/plain; charset=utf-8")]
+        self.block = _pack(self.headers)
         try:
             self._transmit(b"500 Internal Server Error\n")
         except Error:
@@ -533,10 +564,13 @@ class WSGIHandler:
 
     def environ(self, request: Request) -> Environ:
         """The PEP 3333 environ of ``request`` (see the module docstring)."""
-        params = request.params
-        environ: Environ = {}
-        for name, value in params:
-            environ.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        fields = request.packed.decode("latin-1").split("\0")
+        names = fields[0:-1:2]
+        environ: Environ = dict(zip(names, fields[1:-1:2]))
+        if len(environ) != len(names):  # a repeated name: its first value, as CGI gives
+            environ = {}
+            for name, value in zip(names, fields[1:-1:2]):
+                environ.setdefault(name, value)
         for cgi_name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             value = environ.pop("HTTP_" + cgi_name, None)
             if value is not None:
@@ -557,7 +591,7 @@ class WSGIHandler:
         environ["wsgi.input"] = InputStream(raw, length)
         environ["ffcgi.stdin"] = InputStream(raw, None)
         environ["wsgi.errors"] = ErrorStream(request)
-        environ["ffcgi.params"] = params
+        environ["ffcgi.params"] = request.params
         return environ
 
     def __call__(self, request: Request) -> None:
