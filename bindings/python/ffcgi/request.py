@@ -109,19 +109,23 @@ class _Stream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        handle = self._request._current()
-        # Every export of `buffer` is released before an error is raised: a
-        # traceback holding one, left to the cycle collector, crashes it.
-        with memoryview(buffer) as given, given.cast("B") as view:
-            if not len(view):
-                return 0
-            target = ffi.from_buffer("char[]", view, require_writable=True)
-            try:
-                code = self._read_call(handle, target, len(view), self._nread)
-            finally:
-                ffi.release(target)
-        check(code)
-        return int(self._nread[0])
+        return _read_into(self._request._current(), self._read_call, self._nread, buffer)
+
+
+def _read_into(handle: Any, read_call: Any, nread: Any, buffer: Any) -> int:
+    """One ffcgi_read / ffcgi_read_data into ``buffer``; the byte count."""
+    # Every export of `buffer` is released before an error is raised: a
+    # traceback holding one, left to the cycle collector, crashes it.
+    with memoryview(buffer) as given, given.cast("B") as view:
+        if not len(view):
+            return 0
+        target = ffi.from_buffer("char[]", view, require_writable=True)
+        try:
+            code = read_call(handle, target, len(view), nread)
+        finally:
+            ffi.release(target)
+    check(code)
+    return int(nread[0])
 
 
 class BodyReader(io.BufferedIOBase):
@@ -304,6 +308,7 @@ class Request:
         self._exit_status = 0
         self._reader: Optional[BodyReader] = None
         self._data: Optional[BodyReader] = None
+        self._nread: Any = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -421,6 +426,16 @@ class Request:
         """The body as a binary file object (read, read1, readline,
         readinto, iteration); buffered, never read whole unless asked."""
         return self._body()
+
+    def read_raw(self, buffer: Any) -> int:
+        """Reads body bytes straight into a writable buffer, unbuffered: one
+        read of the library, which waits until the buffer is full or the
+        body ends; 0 at the end. Does not mix with the buffered reads above
+        (bytes they read ahead are not seen here)."""
+        handle = self._current()
+        if self._nread is None:
+            self._nread = ffi.new("size_t *")
+        return _read_into(handle, lib.ffcgi_read, self._nread, buffer)
 
     def _body(self) -> BodyReader:
         self._current()

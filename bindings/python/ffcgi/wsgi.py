@@ -123,8 +123,10 @@ class InputStream:
     FCGI_STDIN ends. Reading at the end gives b"", as for a file.
     """
 
+    __slots__ = ("_read_into", "_left", "_buffer", "_pos")
+
     def __init__(self, raw: Any, length: Optional[int]) -> None:
-        self._raw = raw  # has readinto(buffer) -> int, 0 at the end
+        self._read_into = raw.readinto  # (buffer) -> bytes read into it, 0 at the end
         self._left = length
         self._buffer = b""  # read ahead by readline only, within the limit
         self._pos = 0  # where the unread part of _buffer starts
@@ -136,7 +138,7 @@ class InputStream:
         if size <= 0:
             return b""
         chunk = bytearray(size)
-        count = self._raw.readinto(chunk)
+        count = self._read_into(chunk)
         if self._left is not None:
             self._left -= count
         del chunk[count:]
@@ -197,10 +199,21 @@ class InputStream:
             yield line
 
 
+class _RawBody:
+    """The request body unbuffered, as InputStream reads it."""
+
+    __slots__ = ("readinto",)
+
+    def __init__(self, request: Request) -> None:
+        self.readinto = request.read_raw
+
+
 class ErrorStream:
     """``wsgi.errors``: text written here goes to FCGI_STDERR, which the web
     server writes to its error log. Once the request is over (or the web
     server is gone) the text goes to the ``ffcgi.wsgi`` logger instead."""
+
+    __slots__ = ("_request",)
 
     def __init__(self, request: Request) -> None:
         self._request = request
@@ -370,6 +383,9 @@ def _check_headers(headers: Any) -> Headers:
 class _Response:
     """The response side of one request: start_response, write() and the
     sending of the body, following PEP 3333's rules."""
+
+    __slots__ = ("request", "environ", "code", "reason", "headers", "block", "head_sent",
+                 "content_length", "sent", "gone")
 
     def __init__(self, request: Request, environ: Environ) -> None:
         self.request = request
@@ -587,7 +603,7 @@ class WSGIHandler:
             environ.get("SCRIPT_NAME"), environ.get("PATH_INFO"), self.mount)
         environ.update(self.base)
         environ["wsgi.url_scheme"] = "https" if https else "http"
-        raw = request.body.raw  # unbuffered: no read-ahead past CONTENT_LENGTH
+        raw = _RawBody(request)  # unbuffered: no read-ahead past CONTENT_LENGTH
         environ["wsgi.input"] = InputStream(raw, length)
         environ["ffcgi.stdin"] = InputStream(raw, None)
         environ["wsgi.errors"] = ErrorStream(request)
