@@ -101,6 +101,22 @@ void harness_ask(const struct harness_app *app, const fcc_request *req, fcc_resp
     close(fd);
 }
 
+void harness_ask_mode(const struct harness_app *app, const char *mode, fcc_response *resp)
+{
+    fcc_param p = fcc_str_param("MODE", mode);
+    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .params = &p, .n_params = 1};
+    harness_ask(app, &r, resp);
+}
+
+void harness_expect_bytes(const fcc_response *resp, const char *bytes, size_t len)
+{
+    if (resp->out.len != len || memcmp(resp->out.data, bytes, len) != 0) {
+        fprintf(stderr, "stdout is \"%.*s\", expected \"%.*s\"\n", (int)resp->out.len,
+                resp->out.data, (int)len, bytes);
+        exit(1);
+    }
+}
+
 void harness_expect_stdout(const struct harness_app *app, const fcc_request *req,
                            const char *expected)
 {

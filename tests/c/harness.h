@@ -47,6 +47,11 @@ int harness_connect(const struct harness_app *app);
 /* One request on a new connection; exits the test if no complete response
  * arrives. The response must be freed with fcc_response_free(). */
 void harness_ask(const struct harness_app *app, const fcc_request *req, fcc_response *resp);
+/* One request on a new connection with the single param MODE=`mode`
+ * (how the tests tell their handler what to do). */
+void harness_ask_mode(const struct harness_app *app, const char *mode, fcc_response *resp);
+/* Exits the test unless the response's stdout is exactly `len` bytes. */
+void harness_expect_bytes(const fcc_response *resp, const char *bytes, size_t len);
 /* One request on a new connection whose stdout must be exactly `expected`. */
 void harness_expect_stdout(const struct harness_app *app, const fcc_request *req,
                            const char *expected);

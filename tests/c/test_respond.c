@@ -57,41 +57,25 @@ static void answer(ffcgi_request *req, void *ctx)
     }
 }
 
-static void ask_mode(struct harness_app *app, const char *mode, fcc_response *resp)
-{
-    fcc_param p = fcc_str_param("MODE", mode);
-    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .params = &p, .n_params = 1};
-    harness_ask(app, &r, resp);
-}
-
-static void expect_stdout(const fcc_response *resp, const char *bytes, size_t len)
-{
-    if (resp->out.len != len || memcmp(resp->out.data, bytes, len) != 0) {
-        fprintf(stderr, "stdout is \"%.*s\", expected \"%.*s\"\n", (int)resp->out.len,
-                resp->out.data, (int)len, bytes);
-        exit(1);
-    }
-}
-
 static void one_call_answers_as_separate_calls(struct harness_app *app)
 {
     fcc_response separate, one;
-    ask_mode(app, "separate", &separate);
-    ask_mode(app, "one-call", &one);
+    harness_ask_mode(app, "separate", &separate);
+    harness_ask_mode(app, "one-call", &one);
     static const char expected[] = "Status: 201 Made Here\r\nContent-Type: text/plain\r\n"
                                    "Set-Cookie: a=1\r\nSet-Cookie: b=2; Path=/\r\n\r\nbo\0dy";
-    expect_stdout(&separate, expected, sizeof expected - 1);
-    expect_stdout(&one, expected, sizeof expected - 1);
+    harness_expect_bytes(&separate, expected, sizeof expected - 1);
+    harness_expect_bytes(&one, expected, sizeof expected - 1);
     fcc_response_free(&separate);
     fcc_response_free(&one);
 
     fcc_response resp;
-    ask_mode(app, "refused", &resp);
-    expect_stdout(&resp, "raw\n\nbody", 9);
+    harness_ask_mode(app, "refused", &resp);
+    harness_expect_bytes(&resp, "raw\n\nbody", 9);
     fcc_response_free(&resp);
-    ask_mode(app, "standard-reason", &resp);
+    harness_ask_mode(app, "standard-reason", &resp);
     static const char standard[] = "Status: 404 Not Found\r\nX-A: \r\n\r\nbc";
-    expect_stdout(&resp, standard, sizeof standard - 1);
+    harness_expect_bytes(&resp, standard, sizeof standard - 1);
     fcc_response_free(&resp);
 }
 
@@ -148,7 +132,7 @@ static void accept_env_gives_the_packed_env(void)
         harness_ask(&app, &r, &resp);
         static const char expected[] = "Content-Type: text/plain\r\n\r\n"
                                        "FCGI_ROLE\0RESPONDER\0A\0" "1\0BB\0two";
-        expect_stdout(&resp, expected, sizeof expected);
+        harness_expect_bytes(&resp, expected, sizeof expected);
         fcc_response_free(&resp);
     }
     ffcgi_server_shutdown(srv);

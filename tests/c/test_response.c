@@ -59,22 +59,6 @@ static void respond(ffcgi_request *req, void *ctx)
     }
 }
 
-static void ask_mode(struct harness_app *app, const char *mode, fcc_response *resp)
-{
-    fcc_param p = fcc_str_param("MODE", mode);
-    fcc_request r = {.id = 1, .role = FCC_RESPONDER, .params = &p, .n_params = 1};
-    harness_ask(app, &r, resp);
-}
-
-static void expect_stdout(const fcc_response *resp, const char *bytes, size_t len)
-{
-    if (resp->out.len != len || memcmp(resp->out.data, bytes, len) != 0) {
-        fprintf(stderr, "stdout is \"%.*s\", expected \"%.*s\"\n", (int)resp->out.len,
-                resp->out.data, (int)len, bytes);
-        exit(1);
-    }
-}
-
 int main(void)
 {
     struct harness_app app;
@@ -84,41 +68,41 @@ int main(void)
     static const char headers[] =
         "Status: 404 Not Found\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\n"
         "Set-Cookie: b=2; Path=/\r\nX-Tab: a\tb\r\n\r\nbody\0bin\xFF";
-    ask_mode(&app, "headers", &resp);
-    expect_stdout(&resp, headers, sizeof headers - 1);
+    harness_ask_mode(&app, "headers", &resp);
+    harness_expect_bytes(&resp, headers, sizeof headers - 1);
     fcc_response_free(&resp);
 
     static const char raw[] = "Status: 201 Made\nContent-Type: x/y\n\nraw";
-    ask_mode(&app, "raw", &resp);
-    expect_stdout(&resp, raw, sizeof raw - 1);
+    harness_ask_mode(&app, "raw", &resp);
+    harness_expect_bytes(&resp, raw, sizeof raw - 1);
     fcc_response_free(&resp);
 
     static const char head_only[] = "Status: 204 No Content\r\n\r\n";
-    ask_mode(&app, "head-only", &resp);
-    expect_stdout(&resp, head_only, sizeof head_only - 1);
+    harness_ask_mode(&app, "head-only", &resp);
+    harness_expect_bytes(&resp, head_only, sizeof head_only - 1);
     fcc_response_free(&resp);
 
     /* headers without a status: no Status line (the web server says 200) */
     static const char headers_only[] = "Content-Type: text/plain\r\n\r\nno status set";
-    ask_mode(&app, "headers-only", &resp);
-    expect_stdout(&resp, headers_only, sizeof headers_only - 1);
+    harness_ask_mode(&app, "headers-only", &resp);
+    harness_expect_bytes(&resp, headers_only, sizeof headers_only - 1);
     fcc_response_free(&resp);
 
     static const char reason[] = "Status: 299 Custom Thing\r\n\r\n";
-    ask_mode(&app, "reason", &resp);
-    expect_stdout(&resp, reason, sizeof reason - 1);
+    harness_ask_mode(&app, "reason", &resp);
+    harness_expect_bytes(&resp, reason, sizeof reason - 1);
     fcc_response_free(&resp);
 
     static const char done[] = "Content-Type: text/plain\r\n\r\ndone";
-    ask_mode(&app, "stderr", &resp);
-    expect_stdout(&resp, done, sizeof done - 1);
+    harness_ask_mode(&app, "stderr", &resp);
+    harness_expect_bytes(&resp, done, sizeof done - 1);
     CHECK_INT(resp.err.len, 9);
     CHECK(memcmp(resp.err.data, "warn\0ing\n", 9) == 0);
     CHECK_INT(resp.app_status, 42);
     fcc_response_free(&resp);
 
     /* the exit status is per request: the next one is back to 0 */
-    ask_mode(&app, "raw", &resp);
+    harness_ask_mode(&app, "raw", &resp);
     CHECK_INT(resp.app_status, 0);
     fcc_response_free(&resp);
 
