@@ -251,6 +251,8 @@ static int take_headers(ffcgi_request *req, const char *block, size_t len, size_
 {
     if (!block && len)
         return ffc_fail(FFCGI_EINVAL, "the header block is NULL");
+    if (!block)
+        block = ""; /* no bytes: no headers (no arithmetic on NULL) */
     for (int queue = 0; queue <= (req != NULL); queue++) {
         const char *at = block, *end = block + len;
         for (size_t i = 0; i < count; i++) {
