@@ -245,32 +245,28 @@ static int next_field(const char **at, const char *end, const char **field, size
     return 0;
 }
 
-/* Checks every header of a packed block; with `req`, queues them all
- * once all passed (all or none). */
-static int take_headers(ffcgi_request *req, const char *block, size_t len, size_t count)
+/* Walks a packed header block: without `req` checks every header, with
+ * it queues them (checked before: only ENOMEM can fail then). */
+static int walk_headers(ffcgi_request *req, const char *block, size_t len, size_t count)
 {
     if (!block && len)
         return ffc_fail(FFCGI_EINVAL, "the header block is NULL");
-    if (!block)
-        block = ""; /* no bytes: no headers (no arithmetic on NULL) */
-    for (int queue = 0; queue <= (req != NULL); queue++) {
-        const char *at = block, *end = block + len;
-        for (size_t i = 0; i < count; i++) {
-            const char *name, *value;
-            size_t name_len, value_len;
-            if (next_field(&at, end, &name, &name_len) < 0 ||
-                next_field(&at, end, &value, &value_len) < 0)
-                return ffc_fail(FFCGI_EHEADER, "the header block ends within header %zu of "
-                                "%zu (each is NAME, NUL, VALUE, NUL)", i + 1, count);
-            int rc = queue ? queue_header(req, name, name_len, value, value_len)
-                           : check_header(name, name_len, value, value_len);
-            if (rc < 0)
-                return rc;
-        }
-        if (at != end)
-            return ffc_fail(FFCGI_EHEADER, "the header block holds more than %zu headers: a "
-                            "header name or value holds a NUL byte", count);
+    const char *at = block ? block : "", *end = at + len; /* no arithmetic on NULL */
+    for (size_t i = 0; i < count; i++) {
+        const char *name, *value;
+        size_t name_len, value_len;
+        if (next_field(&at, end, &name, &name_len) < 0 ||
+            next_field(&at, end, &value, &value_len) < 0)
+            return ffc_fail(FFCGI_EHEADER, "the header block ends within header %zu of "
+                            "%zu (each is NAME, NUL, VALUE, NUL)", i + 1, count);
+        int rc = req ? queue_header(req, name, name_len, value, value_len)
+                     : check_header(name, name_len, value, value_len);
+        if (rc < 0)
+            return rc;
     }
+    if (at != end)
+        return ffc_fail(FFCGI_EHEADER, "the header block holds more than %zu headers: a "
+                        "header name or value holds a NUL byte", count);
     return 0;
 }
 
@@ -279,10 +275,10 @@ int ffcgi_head_check(int status, const char *reason, size_t reason_len,
 {
     int rc = 0;
     if (!reason && reason_len)
-        return ffc_fail(FFCGI_EINVAL, "ffcgi_head_check: the reason is NULL");
+        return ffc_fail(FFCGI_EINVAL, "the reason is NULL with a length");
     if (status != 0 && (rc = check_status(status, reason, reason_len)) < 0)
         return rc;
-    return take_headers(NULL, headers, headers_len, header_count);
+    return walk_headers(NULL, headers, headers_len, header_count);
 }
 
 int ffc_respond_head(ffcgi_request *req, int code, const char *reason, size_t reason_len,
@@ -291,15 +287,11 @@ int ffc_respond_head(ffcgi_request *req, int code, const char *reason, size_t re
     if (code == 0 && count == 0) /* a body alone: the head may have gone */
         return ffc_require_current(req, "ffcgi_respond");
     int rc = head_open(req, "ffcgi_respond");
-    if (rc != 0)
-        return rc;
-    if (!reason && reason_len)
-        return ffc_fail(FFCGI_EINVAL, "ffcgi_respond: the reason is NULL");
-    if (code != 0 && (rc = check_status(code, reason, reason_len)) < 0)
-        return rc; /* before any header is queued */
+    if (rc != 0 || (rc = ffcgi_head_check(code, reason, reason_len, headers, len, count)) < 0)
+        return rc; /* all checked before anything is set */
     size_t before = req->head.len;
     int pending = req->head_pending;
-    if ((rc = take_headers(req, headers, len, count)) < 0) {
+    if ((rc = walk_headers(req, headers, len, count)) < 0) {
         req->head.len = before; /* out of memory part way: none of them */
         req->head_pending = pending;
         return rc;
