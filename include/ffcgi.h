@@ -292,8 +292,9 @@ FFCGI_API int64_t ffcgi_server_refusals(ffcgi_server *srv, char *detail, size_t 
  * and writes whole lines, several per write() (at most PIPE_BUF bytes), to
  * a descriptor opened O_APPEND: lines never tear or interleave, even
  * between processes, and no lock is shared. A line is written within
- * 250 ms, at once when ffcgi_accept() fails (a shutdown ends the workers)
- * or the request handle is freed; a process killed by a signal loses what
+ * 250 ms, at once when ffcgi_accept() fails (a shutdown ends the workers),
+ * after each request once the server stopped (shut down or retired), or
+ * when the request handle is freed; a process killed by a signal loses what
  * it had not written. Requests the library answers itself
  * (413, the status page) are logged too. Call before the first
  * ffcgi_accept() on `srv` (FFCGI_ESTATE after). Errors: FFCGI_EINVAL,

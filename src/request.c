@@ -167,10 +167,14 @@ static void note_start(ffcgi_request *req)
 /* The request is answered: logged if it was slow, and the server retired
  * if a recycling limit says so. (It was counted on the scoreboard before
  * its last bytes went out, so that a client that has the answer finds it
- * counted on the status page.) */
+ * counted on the status page.) Once the server stops (shut down or
+ * retired) the handle's access-log lines go out at once: the process may
+ * end before the watchdog's next tick, without freeing its handles. */
 static void note_end(ffcgi_request *req)
 {
     ffc_recycle_after_request(req);
+    if (atomic_load_explicit(&req->srv->shutting_down, memory_order_relaxed))
+        ffc_access_log_flush(req);
     int64_t slow_ms = atomic_load_explicit(&req->srv->limits.slow_ms, memory_order_relaxed);
     if (slow_ms <= 0)
         return;
