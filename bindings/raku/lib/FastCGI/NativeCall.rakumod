@@ -9,6 +9,7 @@ use FastCGI::NativeCall::Raw;
 use FastCGI::NativeCall::X;
 use FastCGI::NativeCall::Native;
 use FastCGI::NativeCall::Server;
+use FastCGI::NativeCall::Pending;
 
 # Refuse a libffcgi of another ABI (or none) as soon as the module loads.
 check-abi();
@@ -26,15 +27,13 @@ class FastCGI::NativeCall {
     has FastCGI::NativeCall::Server $!server;
     has ffcgi_request $!req;  # a type object once closed
     has Int $!socket;         # the descriptor of new(:socket): close() closes it, as it always did
-    has Buf $!env-bytes;      # the current request's params, packed: NAME\0VALUE\0...
+    has Bool $!current = False;   # a request was accepted and not finished
+    has CArray[Pointer] $!env-at; # where libffcgi lends the current request's packed params
+    has Int $!env-len;            # and their length
+    has Buf $!env-bytes;      # the current request's params, packed: NAME\0VALUE\0..., copied on first use
     has Hash $!env;           # decoded from $!env-bytes on first use
     has Buf $!pending;        # the start of a UTF-8 sequence that Read keeps for its next call
-    # Header names and values already checked, with their UTF-8 bytes: an
-    # app sends the same few lines with every response, and checking them
-    # in Raku costs more than the rest of a request. Per object (so per
-    # thread), at most CHECKED-MAX of each.
-    has %!checked-names;
-    has %!checked-values;
+    has FastCGI::NativeCall::Pending $!held;  # the response given and not handed to libffcgi yet
     has Mu $!print-checked-for;  # the type whose Print was looked at, and
     has Bool $!print-overridden; # whether it overrides ours
 
@@ -44,6 +43,11 @@ class FastCGI::NativeCall {
     my Lock $open-sockets-lock .= new;
 
     sub close-fd(int32 --> int32) is native is symbol('close') { * }
+
+    # Text to bytes: UTF-8, and text that came from Read or env (decoded
+    # utf8-c8) back to its bytes. The encoder, looked up once, encodes
+    # several times faster than Str.encode.
+    my $utf8 = Encoding::Registry.find('utf8-c8').encoder;
 
     # The old module gave :path to FCGX_OpenSocket, for which "host:port" is
     # TCP and anything else a unix socket path, relative or not.
@@ -94,10 +98,13 @@ class FastCGI::NativeCall {
             $error.throw;
         }
         $!req = $out[0];
+        $!env-at = CArray[Pointer].allocate(1);
+        $!held = FastCGI::NativeCall::Pending.new;
     }
 
     submethod DESTROY() {
         if $!req {
+            $!held.send($!req, FFCGI_RESPOND_FINISH.value) if $!current && $!held.holds;
             ffcgi_request_free($!req);
             $!req = ffcgi_request;
             $!server.release;
@@ -121,9 +128,7 @@ class FastCGI::NativeCall {
 
     method !become-worker() {
         $!req = ffcgi_request;  # the original's: never free it from here
-        ($!socket, $!env-bytes, $!env, $!pending) = (Int, Buf, Hash, Buf);
-        %!checked-names := {};   # a clone shares them: this thread gets its own
-        %!checked-values := {};
+        ($!socket, $!env-bytes, $!env, $!pending, $!current) = (Int, Buf, Hash, Buf, False);
         $!server.attach;
         self!open-request;
     }
@@ -135,15 +140,16 @@ class FastCGI::NativeCall {
     #| close, the one request of CGI). Other failures throw.
     method Accept(--> Int) {
         return FFCGI_ESHUTDOWN.value unless $!req;
-        self.Finish;
-        ($!env-bytes, $!env, $!pending) = (Buf, Hash, Buf);
-        my $rc = ffcgi_accept($!req);
+        self!end-request;
+        $!env-bytes = Nil;
+        $!env = Nil;
+        $!pending = Nil;
+        my size_t $len;
+        my $rc = ffcgi_accept_env($!req, $!env-at, $len);
         return $rc if $rc == FFCGI_ESHUTDOWN;
         check($rc, 'accept');
-        my $packed = CArray[Pointer].allocate(1);
-        my size_t $len;
-        check(ffcgi_env_packed($!req, $packed, $len), 'env');
-        $!env-bytes = copy-bytes($packed[0], $len);
+        $!env-len = $len;
+        $!current = True;
         0
     }
 
@@ -155,7 +161,7 @@ class FastCGI::NativeCall {
     method env(--> Hash) {
         $!env //= do {
             my %env;
-            with $!env-bytes {
+            with self!env-bytes {
                 my @fields = .decode('utf8-c8').split("\0");
                 @fields.pop;
                 for @fields -> $name, $value { %env{$name} //= $value }
@@ -169,37 +175,32 @@ class FastCGI::NativeCall {
     multi method header(*%header) { self.header(%header) }
     #| The response head: each pair a header line (a list value gives one
     #| line per element, e.g. several Set-Cookie); a Status key ("404" or
-    #| "404 Not Found") sets the status. Everything is checked before
-    #| anything is sent: names must be HTTP tokens, values must not hold CR,
-    #| LF, NUL or other controls (X::FastCGI::Header). The head is queued in
-    #| libffcgi and sent before the first body byte — unless a subclass
-    #| overrides Print: then it is written as text through that Print, as the
-    #| old module did, and header returns what Print returned.
+    #| "404 Not Found") sets the status. Everything is checked (by
+    #| libffcgi) before anything is kept: names must be HTTP tokens, values
+    #| must not hold CR, LF, NUL or other controls (X::FastCGI::Header). The
+    #| head is sent before the first body byte — unless a subclass overrides
+    #| Print: then it is written as text through that Print, as the old
+    #| module did, and header returns what Print returned.
     multi method header(%header) {
-        my (\status, \lines) = self!head-of(%header);
-        my $status = status;
-        my @lines := lines;
+        my ($status, $code, $reason, @lines) := head-of(%header);
+        my $block = $utf8.encode-chars(@lines.map({ .key ~ "\0" ~ .value ~ "\0" }).join);
+        check(ffcgi_head_check($code, $reason, $reason.defined ?? $reason.bytes !! 0,
+                               $block, $block.bytes, +@lines), 'header');
         if self!print-overridden {
             my @text = |("Status: $status" with $status), |@lines.map({ "{.key}: {.value}" });
             return self.Print(@text.map({ "$_\r\n" }).join ~ "\r\n");
         }
-        with $status {
-            my ($code, $reason) = .split(' ', 2);
-            self.status(+$code, |($reason // ()));
-        }
-        my $req = self!req('header');
-        for @lines -> $line {
-            my $n = self!name-bytes($line.key);
-            my $v = self!value-bytes($line.key, $line.value);
-            check(ffcgi_header_n($req, $n, $n.bytes, $v, $v.bytes), 'header');
-        }
+        my $held = self!open-head('header');
+        $held.set-status($code, $reason) if $code;
+        $held.add-headers($block, +@lines) if @lines;
         True
     }
-    #| Queues one header line; call it again with the same name for several.
+    #| Adds one header line; call it again with the same name for several.
     multi method header(Str:D $name, Str() $value --> True) {
-        my $n = $name.encode('utf8-c8');
-        my $v = $value.encode('utf8-c8');
-        check(ffcgi_header_n(self!req('header'), $n, $n.bytes, $v, $v.bytes), 'header');
+        my $held = self!open-head('header');
+        my $block = $utf8.encode-chars($name ~ "\0" ~ $value ~ "\0");
+        check(ffcgi_head_check(0, Blob, 0, $block, $block.bytes, 1), 'header');
+        $held.add-headers($block, 1);
     }
 
     method !print-overridden(--> Bool) {
@@ -213,7 +214,7 @@ class FastCGI::NativeCall {
     #| Writes text to the response body (UTF-8; any character, NUL included;
     #| text that came from Read or env is written back byte for byte).
     #| Returns the number of bytes.
-    method Print(Str() $content --> Int) { self.write($content.encode('utf8-c8')) }
+    method Print(Str() $content --> Int) { self.write($utf8.encode-chars($content)) }
 
     #| Reads `$length` more bytes of the body (fewer at its end) and returns
     #| them as text; "" at the end of the body. A UTF-8 sequence cut at the
@@ -236,17 +237,29 @@ class FastCGI::NativeCall {
     }
 
     #| Sends what is buffered (and the head) to the web server now.
-    method Flush(--> True) { check(ffcgi_flush(self!req('Flush')), 'Flush') }
+    method Flush(--> True) {
+        check($!held.send(self!current('Flush'), FFCGI_RESPOND_FLUSH.value), 'Flush')
+    }
 
     #| Completes the current request. False if the web server could not be
     #| told because the connection is gone (the request is finished all the
-    #| same); True otherwise, also when there is no current request.
+    #| same); True otherwise, also when there is no current request. env and
+    #| params stay readable until the next Accept.
     method Finish(--> Bool) {
-        return True unless $!req;
-        my $rc = ffcgi_finish($!req);
-        return False if $rc == FFCGI_EDISCONNECTED | FFCGI_EIO;
+        return True unless $!req && $!current;
+        self!env-bytes;
+        self!end-request
+    }
+
+    # Hands over what is held and finishes the current request, as Finish.
+    method !end-request(--> Bool) {
+        return True unless $!current;
+        $!current = False;
+        my $rc = $!held.send($!req, FFCGI_RESPOND_FINISH.value);
+        return True unless $rc < 0;
+        ffcgi_finish($!req);  # ffcgi_respond stops at an error and leaves the request open
+        return False if $rc == FFCGI_EDISCONNECTED.value || $rc == FFCGI_EIO.value;
         check($rc, 'Finish');
-        True
     }
 
     #| Finishes the current request and stops the listener: this object's
@@ -312,16 +325,20 @@ class FastCGI::NativeCall {
         $got == $length ?? $buf !! $buf.reallocate($got)
     }
 
-    #| Writes bytes to the response body; returns their number.
+    #| Writes bytes to the response body; returns their number. Up to 64 KiB
+    #| are held (with the head) and handed to libffcgi in one call at Flush,
+    #| at the end of the request or when 64 KiB are reached; a web server
+    #| gone away is reported by the write, Flush or Finish that hands over.
     method write(Blob:D $bytes --> Int) {
-        check(ffcgi_write(self!req('write'), $bytes, $bytes.bytes), 'write');
+        my $req = self!current('write');
+        check($!held.send($req, 0), 'write') if $!held.hold($bytes);
         $bytes.bytes
     }
 
     #| The params in the order received, as NAME => VALUE pairs of Blobs
     #| (the bytes exactly as sent; duplicates kept).
     method params(--> List) {
-        with $!env-bytes {
+        with self!env-bytes {
             my @fields = .decode('latin-1').split("\0");
             @fields.pop;
             @fields.map(-> $name, $value { $name.encode('latin-1') => $value.encode('latin-1') }).List
@@ -332,8 +349,10 @@ class FastCGI::NativeCall {
     #| The HTTP status ("Status: 404 Not Found"); `$reason` replaces the
     #| standard phrase. Before the first body byte only.
     method status(Int:D $code, Str $reason? --> True) {
-        check-text('status', 'reason phrase', $reason) with $reason;
-        check(ffcgi_status_reason(self!req('status'), $code, $reason), 'status');
+        my $held = self!open-head('status');
+        my $bytes = $reason.defined ?? $utf8.encode-chars($reason) !! Blob;
+        check(ffcgi_head_check($code, $bytes, $bytes.defined ?? $bytes.bytes !! 0, Blob, 0, 0), 'status');
+        $held.set-status($code, $bytes);
     }
 
     proto method stderr(|) { * }
@@ -440,7 +459,7 @@ class FastCGI::NativeCall {
     #| names it (method, URI, peer). Any thread.
     method log(Str() $message, Str:D :$level = 'info' --> True) {
         my $number = level-number($level, 'log');
-        if $!req && $!env-bytes.defined {
+        if $!req && $!current {
             my $rc = ffcgi_request_log($!req, $number, $message);
             return True if $rc >= 0;
             check($rc, 'log') unless $rc == FFCGI_ESTATE;  # ESTATE: finished, no request to name
@@ -484,69 +503,58 @@ class FastCGI::NativeCall {
         $n
     }
 
-    sub header-error(Str $what, Str $detail) {
-        X::FastCGI::Header.new(:$what, :$detail, code => FFCGI_EHEADER.value,
+    sub header-error(Str $detail) {
+        X::FastCGI::Header.new(:what<header>, :$detail, code => FFCGI_EHEADER.value,
                                description => c-string(ffcgi_strerror(FFCGI_EHEADER.value))).throw
     }
 
-    # The rules libffcgi applies, checked before anything is queued or
-    # printed, so that a head is taken whole or not at all.
-    sub check-text(Str $what, Str $role, Str $text) {
-        with $text.ords.first({ $_ < 0x20 && $_ != 0x09 || $_ == 0x7F }, :k) -> $at {
-            my $code = $text.ords[$at];
-            my $char = $code == 0x0D ?? 'CR' !! $code == 0x0A ?? 'LF' !! $code == 0 ?? 'NUL' !! 'a control character';
-            header-error($what, "$role contains $char (character {$at}): refused to prevent response splitting");
-        }
+    sub state-error(Str $what, Str $detail) {
+        X::FastCGI::State.new(:$what, :$detail, code => FFCGI_ESTATE.value,
+                              description => c-string(ffcgi_strerror(FFCGI_ESTATE.value))).throw
     }
 
-    sub check-name(Str $name) {
-        header-error('header', "header name '$name' is not an HTTP token")
-            unless $name ~~ / ^ <[ ! # $ % & ' * + \- . ^ _ ` | ~ 0..9 A..Z a..z ]>+ $ /;
+    # The request handle, when a request is current (as libffcgi says).
+    method !current(Str $what --> ffcgi_request) {
+        my $req = self!req($what);
+        state-error($what, "$what: no current request (call accept first)") unless $!current;
+        $req
     }
 
-    my constant CHECKED-MAX = 256;
-
-    # The UTF-8 bytes of a header name, checked to be an HTTP token.
-    method !name-bytes(Str $name --> Blob) {
-        %!checked-names{$name} // do {
-            check-name($name);
-            %!checked-names = () if %!checked-names.elems >= CHECKED-MAX;
-            %!checked-names{$name} = $name.encode('utf8-c8')
-        }
+    # The response held, when its head may still change (as libffcgi says).
+    method !open-head(Str $what --> FastCGI::NativeCall::Pending) {
+        self!current($what);
+        state-error($what, "$what: the response head was already sent") if $!held.head-closed;
+        $!held
     }
 
-    # The UTF-8 bytes of a header value, checked to hold no CR, LF, NUL or
-    # other control character.
-    method !value-bytes(Str $name, Str $value --> Blob) {
-        %!checked-values{$value} // do {
-            check-text('header', "value of header '$name'", $value);
-            %!checked-values = () if %!checked-values.elems >= CHECKED-MAX;
-            %!checked-values{$value} = $value.encode('utf8-c8')
-        }
+    # The current request's packed params, copied from libffcgi on first
+    # use (Buf type object when there is none).
+    method !env-bytes(--> Buf) {
+        $!env-bytes //= $!current ?? copy-bytes($!env-at[0], $!env-len) !! Buf
     }
 
-    # The status (Str or Nil) and the other lines (an Array of name =>
-    # value) of a header Hash, checked.
-    method !head-of(%header --> List) {
-        my $status;
+    # A header Hash as the Status value given (Str when none), its code (0
+    # when none) and reason (bytes; Blob for the standard phrase), and the
+    # other lines as name => value: sorted by name, a list value giving one
+    # line per element.
+    sub head-of(%header --> List) {
+        my ($status, $code, $reason) = Str, 0, Blob;
         my @lines;
         for %header.elems > 1 ?? %header.keys.sort !! %header.keys -> $name {
             my \value = %header{$name};
             my \values = value ~~ Positional ?? value.list !! (value,);
             if $name.fc eq 'status' {
-                header-error('header', "Status must be one value, not {+values}") unless values == 1;
+                header-error("Status must be one value, not {+values}") unless values == 1;
                 $status = ~values[0];
-                header-error('header', "Status '$status' is not a three-digit code and a reason")
+                header-error("Status '$status' is not a three-digit code and a reason")
                     unless $status ~~ / ^ <[1..9]> \d\d [ ' ' \N* ]? $ /;
-                check-text('header', 'the Status value', $status);
+                my ($number, $phrase) = $status.split(' ', 2);
+                $code = +$number;
+                $reason = $phrase.defined ?? $utf8.encode-chars($phrase) !! Blob;
                 next;
             }
-            self!name-bytes($name);
-            for values {
-                self!value-bytes($name, ~$_);
-                @lines.push: $name => ~$_;
-            }
+            @lines.push: $name => ~$_ for values;
         }
-        ($status, @lines)
+        ($status, $code, $reason, @lines)
     }
 }
