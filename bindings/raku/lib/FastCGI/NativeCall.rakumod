@@ -182,17 +182,18 @@ class FastCGI::NativeCall {
     #| Print: then it is written as text through that Print, as the old
     #| module did, and header returns what Print returned.
     multi method header(%header) {
-        my ($status, $code, $reason, @lines) := head-of(%header);
-        my $block = $utf8.encode-chars(@lines.map({ .key ~ "\0" ~ .value ~ "\0" }).join);
+        my ($status, $code, $reason, $packed, $count) = head-of(%header);
+        my $block = $utf8.encode-chars($packed);
         check(ffcgi_head_check($code, $reason, $reason.defined ?? $reason.bytes !! 0,
-                               $block, $block.bytes, +@lines), 'header');
+                               $block, $block.bytes, $count), 'header');
         if self!print-overridden {
-            my @text = |("Status: $status" with $status), |@lines.map({ "{.key}: {.value}" });
+            my @text = |("Status: $status" with $status),
+                       |$packed.split("\0").head(2 * $count).map(-> $name, $value { "$name: $value" });
             return self.Print(@text.map({ "$_\r\n" }).join ~ "\r\n");
         }
         my $held = self!open-head('header');
         $held.set-status($code, $reason) if $code;
-        $held.add-headers($block, +@lines) if @lines;
+        $held.add-headers($block, $count) if $count;
         True
     }
     #| Adds one header line; call it again with the same name for several.
@@ -535,15 +536,16 @@ class FastCGI::NativeCall {
 
     # A header Hash as the Status value given (Str when none), its code (0
     # when none) and reason (bytes; Blob for the standard phrase), and the
-    # other lines as name => value: sorted by name, a list value giving one
-    # line per element.
+    # other lines packed NAME\0VALUE\0... with their count: sorted by
+    # name, a list value giving one line per element.
     sub head-of(%header --> List) {
         my ($status, $code, $reason) = Str, 0, Blob;
-        my @lines;
+        my $packed = '';
+        my int $count = 0;
         for %header.elems > 1 ?? %header.keys.sort !! %header.keys -> $name {
             my \value = %header{$name};
-            my \values = value ~~ Positional ?? value.list !! (value,);
             if $name.fc eq 'status' {
+                my \values = value ~~ Positional ?? value.list !! (value,);
                 header-error("Status must be one value, not {+values}") unless values == 1;
                 $status = ~values[0];
                 header-error("Status '$status' is not a three-digit code and a reason")
@@ -551,10 +553,15 @@ class FastCGI::NativeCall {
                 my ($number, $phrase) = $status.split(' ', 2);
                 $code = +$number;
                 $reason = $phrase.defined ?? $utf8.encode-chars($phrase) !! Blob;
-                next;
             }
-            @lines.push: $name => ~$_ for values;
+            elsif value ~~ Positional {
+                for value.list { $packed ~= $name ~ "\0" ~ $_ ~ "\0"; ++$count }
+            }
+            else {
+                $packed ~= $name ~ "\0" ~ value ~ "\0";
+                ++$count;
+            }
         }
-        ($status, $code, $reason, @lines)
+        ($status, $code, $reason, $packed, $count)
     }
 }
