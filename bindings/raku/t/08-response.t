@@ -7,7 +7,7 @@ use FFCGITest;
 use FastCGI::NativeCall;
 
 needs-client;
-plan 8;
+plan 9;
 
 my $server = Listening.new('response', FastCGI::NativeCall);
 my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
@@ -82,6 +82,33 @@ subtest 'a client that leaves mid-response is X::FastCGI::Connection, and the ne
     my $caught = (try { $fcgi.write(Blob.new(0 xx 65536)) for ^200; $fcgi.Flush }) // $!;
     ok $caught ~~ X::FastCGI::Connection, 'writing to it fails with a connection error';
     is answer({ .Print('next') })<text>, 'next', 'the next one is fine';
+}
+
+# The head and up to 64 KiB of body are held in Raku and handed to
+# libffcgi in one call (FastCGI::NativeCall::Pending); what is held must be
+# exactly what was given, whatever the app does afterwards.
+subtest 'the response held back reaches the web server as given', {
+    my $buf = buf8.new('before'.encode);
+    is answer({ .write($buf); $buf[0] = 'B'.ord; $buf.append('!'.encode) })<text>, 'before',
+        'a Buf changed after write: the bytes written are sent';
+    my @pieces = (^100).map({ Blob.new(($_ % 256) xx 1000) });
+    my $r = answer(-> $f { $f.header(Content-Type => 'application/octet-stream'); $f.write($_) for @pieces });
+    my $expected = Buf.new;
+    $expected.append($_) for @pieces;
+    ok $r<stdout> eq "Content-Type: application/octet-stream\r\n\r\n".encode ~ $expected,
+        '100 writes of 1000 bytes (past 64 KiB): whole and in order';
+    my $large = Buf.new(flat (^256) xx 1024);
+    is answer({ .write($large); .write('tail'.encode) })<stdout>.bytes, 262_148,
+        'one write of 256 KiB, then more';
+    is answer({ .Flush; .header(X-After-Flush => 1); .Print('x') })<text>, "X-After-Flush: 1\r\n\r\nx",
+        'a Flush before any head leaves the head open, as in libffcgi';
+    my $caught;
+    answer({ .header(X-A => 1); .Flush; $caught = (try .header(X-B => 2)) // $! });
+    isa-ok $caught, X::FastCGI::State, 'a Flush after a head closes it';
+    my %after;
+    answer({ .Finish; %after = env => .env<REQUEST_METHOD>, params => +.params }, '--param', 'REQUEST_METHOD=GET');
+    is %after<env>, 'GET', 'env stays readable after Finish';
+    ok %after<params> > 0, 'and params';
 }
 
 subtest 'the library version', {
