@@ -1,12 +1,15 @@
 /* fuzz_connection.c — a libFuzzer target: the input is everything a web
  * server sends on one FastCGI connection. An app built on libffcgi serves
- * it (accept, every env call, read the body and FCGI_DATA, status, headers,
- * write, stderr, finish) while another thread reads the answers, until the
- * library closes the connection. Any crash, hang, leak or sanitizer report
+ * it (accept with the packed params, every env call, read the body and
+ * FCGI_DATA, then either status, headers, write, stderr and finish or the
+ * whole response in one ffcgi_respond with a header block made from the
+ * request) while another thread reads the answers, until the library closes
+ * the connection. Any crash, hang, leak or sanitizer report
  * is a finding.
  *   fuzz_connection [libFuzzer options] [CORPUS_DIR...] */
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,14 +56,40 @@ static void open_listener(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void use_request(ffcgi_request *req)
+/* The lean path of the bindings: the status (with a reason taken from the
+ * query when it holds an 'n'), a header block holding the query's bytes
+ * (so hostile bytes reach the header checks) and the body in one call,
+ * flushed and finished; a refused head leaves the request to finish. */
+static void respond_at_once(ffcgi_request *req, const char *query, const char *body)
+{
+    static const char name[] = "X-Query";
+    char block[sizeof name + 200 + 1];
+    size_t query_len = query ? strnlen(query, 200) : 0;
+    memcpy(block, name, sizeof name);
+    if (query_len)
+        memcpy(block + sizeof name, query, query_len);
+    block[sizeof name + query_len] = '\0';
+    size_t block_len = sizeof name + query_len + 1;
+    const char *reason = query && strchr(query, 'n') ? query : NULL;
+    size_t reason_len = reason ? strnlen(reason, 40) : 0;
+    int flags = FFCGI_RESPOND_FINISH | (query && strchr(query, 'f') ? FFCGI_RESPOND_FLUSH : 0);
+    int checked = ffcgi_head_check(200, reason, reason_len, block, block_len, 1);
+    int rc = ffcgi_respond(req, 200, reason, reason_len, block, block_len, 1, body, strlen(body), flags);
+    if ((checked == FFCGI_EHEADER) != (rc == FFCGI_EHEADER))
+        abort(); /* ffcgi_head_check and ffcgi_respond disagree on the head */
+    if (rc != 0)
+        ffcgi_finish(req);
+}
+
+static void use_request(ffcgi_request *req, const char *env, size_t env_len)
 {
     const char *name, *value, *packed;
     size_t count = ffcgi_env_count(req), len, n;
     for (size_t i = 0; i < count; i++)
         if (ffcgi_env_at(req, i, &name, &value) == 0)
             (void)ffcgi_env_get(req, name);
-    ffcgi_env_packed(req, &packed, &len);
+    if (ffcgi_env_packed(req, &packed, &len) != 0 || packed != env || len != env_len)
+        abort(); /* ffcgi_accept_env gave other params */
     const char *query = ffcgi_env_get(req, "QUERY_STRING");
     char buf[3000];
     size_t total = 0;
@@ -69,10 +98,14 @@ static void use_request(ffcgi_request *req)
     if (ffcgi_request_role(req) == FFCGI_ROLE_FILTER)
         while (ffcgi_read_data(req, buf, sizeof buf, &n) == 0 && n > 0)
             total += n;
+    snprintf(buf, sizeof buf, "params=%zu body=%zu\n", count, total);
+    if (query && strchr(query, 'r')) {
+        respond_at_once(req, query, buf);
+        return;
+    }
     ffcgi_status(req, query && strchr(query, 'e') ? 404 : 200);
     ffcgi_header(req, "Content-Type", "text/plain");
     ffcgi_header(req, "X-Query", query ? query : "");
-    snprintf(buf, sizeof buf, "params=%zu body=%zu\n", count, total);
     ffcgi_print(req, buf);
     if (query && strchr(query, 's'))
         ffcgi_write_stderr(req, "warning\n", 8);
@@ -107,8 +140,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sent += (size_t)n;
     }
     shutdown(client, SHUT_WR);
-    while (ffcgi_accept(req) == 0)
-        use_request(req);
+    const char *env;
+    size_t env_len;
+    while (ffcgi_accept_env(req, &env, &env_len) == 0)
+        use_request(req, env, env_len);
     pthread_join(drainer, NULL);
     close(client);
     ffcgi_request_free(req);

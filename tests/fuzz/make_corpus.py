@@ -58,6 +58,9 @@ SEEDS = {
     "bad_version": b"\x02" + begin()[1:] + params(1, GET),
     "truncated": (begin() + params(1, GET) + stdin(1, b"abc"))[:-5],
     "garbage": bytes(range(256)) * 4,
+    # ffcgi_respond ('r'), with a reason ('n') and a flush ('f'); then a head it refuses
+    "respond": begin(1, keep=1) + params(1, [(b"QUERY_STRING", b"r=1&n=Fine&f")]) + stdin(1, b"")
+               + begin(2) + params(2, [(b"QUERY_STRING", b"r=\x01\x7f")]) + stdin(2, b"hi"),
 }
 
 
