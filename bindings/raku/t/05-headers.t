@@ -9,7 +9,7 @@ use FFCGITest;
 use FastCGI::NativeCall;
 
 needs-client;
-plan 10;
+plan 11;
 
 my $server = Listening.new('headers', FastCGI::NativeCall);
 my ($dir, $path, $fcgi) = $server.dir, $server.path, $server.fcgi;
@@ -128,6 +128,17 @@ subtest 'header lines checked once are still checked (the per-object cache)', {
     my $with-print = $fcgi but role { method Print(Str() $text) { callwith($text.uc) } };
     my $printed = serve-one($with-print, { .header(Content-Type => $line) }, '--socket', $path)<text>;
     is $printed, "CONTENT-TYPE: {$line.uc}\r\n\r\n", 'a Print mixed in later is used by header';
+}
+
+subtest 'response-head: the status and the lines at once, in order', {
+    is answer({ .response-head(201, ['Set-Cookie' => 'b=2', 'Set-Cookie' => 'a=1', 'X-Z' => 'z']); .Print('ok') }),
+        "Status: 201 Created\r\nSet-Cookie: b=2\r\nSet-Cookie: a=1\r\nX-Z: z\r\n\r\nok", 'kept in the order given';
+    my $caught;
+    my $text = answer({ $caught = (try .response-head(200, ['X-Ok' => 'fine', 'X-Bad' => "a\r\nb"])) // $!; .Print('body') });
+    isa-ok $caught, X::FastCGI::Header, 'a bad line is refused';
+    is $text, 'body', 'and none of that head was kept';
+    answer({ $caught = (try .response-head(42, [])) // $! });
+    isa-ok $caught, X::FastCGI::Invalid, 'a status outside 100..999';
 }
 
 $fcgi.close;

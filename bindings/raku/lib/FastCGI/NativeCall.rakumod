@@ -204,6 +204,22 @@ class FastCGI::NativeCall {
         $held.add-headers($block, 1);
     }
 
+    #| The whole response head at once: the status (0: none) and the
+    #| header lines as name => value pairs, sent in the order given
+    #| (several of one name allowed). Checked by libffcgi in one call and
+    #| taken whole or not at all (X::FastCGI::Header, X::FastCGI::Invalid
+    #| for a status outside 100..999). For servers built on this module
+    #| (FastCGI::NativeCall::PSGI).
+    method response-head(Int:D $status, @lines --> True) {
+        my $held = self!open-head('response-head');
+        my $packed = '';
+        $packed ~= .key ~ "\0" ~ .value ~ "\0" for @lines;
+        my $block = $utf8.encode-chars($packed);
+        check(ffcgi_head_check($status, Blob, 0, $block, $block.bytes, +@lines), 'response-head');
+        $held.set-status($status, Blob) if $status;
+        $held.add-headers($block, +@lines) if @lines;
+    }
+
     method !print-overridden(--> Bool) {
         unless self.WHAT =:= $!print-checked-for {
             $!print-overridden = !(self.^find_method('Print') =:= FastCGI::NativeCall.^find_method('Print'));
