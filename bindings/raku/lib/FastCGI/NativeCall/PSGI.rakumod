@@ -120,7 +120,9 @@ method !call-app(%env) {
 }
 
 # The request's params plus the keys of PSGI (as the old module set them)
-# and of P6W 0.7 (as Crust reads them).
+# and of P6W 0.7 (as Crust reads them), and this server's ffcgi.params:
+# every param exactly as received, in order, as NAME => VALUE Blobs (the
+# Hash keeps the first of a repeated name, decoded).
 method !env-of(FastCGI::NativeCall $fcgi --> Hash) {
     my %env := $fcgi.env;
     my $scheme = (%env<HTTPS> // '').lc eq 'on' | '1' ?? 'https' !! 'http';
@@ -135,5 +137,6 @@ method !env-of(FastCGI::NativeCall $fcgi --> Hash) {
          p6w.run-once p6w.protocol p6w.body.encoding p6w.ready>
         = Version.new('0.7.Draft'), $scheme, $input.Supply, $errors, $threads, False, $once,
           'request-response', 'UTF-8', Promise.kept(True);
+    %env<ffcgi.params> = $fcgi.params;
     %env
 }
