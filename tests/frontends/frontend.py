@@ -34,7 +34,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 EXAMPLES = os.path.join(REPO, "examples")
 RENDER = os.path.join(EXAMPLES, "nginx", "render")
 FASTCGI_PARAMS = os.environ.get("FASTCGI_PARAMS", "/etc/nginx/fastcgi_params")
-LANGUAGES = ("c", "python", "raku", "wsgi")
+LANGUAGES = ("c", "python", "raku", "wsgi", "psgi")  # psgi: Raku on FastCGI::NativeCall::PSGI
 
 
 class Failure(Exception):
@@ -357,9 +357,11 @@ class Apps:
         name = {("stream", "python"): os.path.join(apps, "stream.py"),
                 ("stream", "wsgi"): os.path.join(apps, "stream_wsgi.py"),
                 ("stream", "raku"): os.path.join(apps, "stream.raku"),
+                ("stream", "psgi"): os.path.join(apps, "stream_psgi.raku"),
+                ("echo", "psgi"): os.path.join(EXAMPLES, "echo_psgi.raku"),
                 ("hello", "wsgi"): os.path.join(EXAMPLES, "wsgi_app.py"),
                 ("echo", "wsgi"): os.path.join(EXAMPLES, "echo_wsgi.py")}.get((app, lang))
-        ext = ".raku" if lang == "raku" else ".py"
+        ext = ".raku" if lang in ("raku", "psgi") else ".py"
         return name or os.path.join(EXAMPLES, app + ext)
 
     def stage(self, dest, wanted):
@@ -417,7 +419,7 @@ class Apps:
             return [self.devenv, self.python, path]
         if lang == "wsgi":
             return [self.devenv, self.python, "-m", "ffcgi.wsgi", path + ":application"]
-        if lang == "raku":
+        if lang in ("raku", "psgi"):
             return [self.devenv, find_program("raku", "RAKU"), "-I",
                     os.path.join(REPO, "bindings", "raku", "lib"), path]
         raise Failure("unknown language %r" % lang)

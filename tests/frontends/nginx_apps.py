@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """nginx_apps.py — one language's apps behind a private nginx (CTest nginx_<lang>).
 
-    /usr/bin/python3 tests/frontends/nginx_apps.py --build-dir BUILD --lang c|python|raku|wsgi
+    /usr/bin/python3 tests/frontends/nginx_apps.py --build-dir BUILD --lang c|python|raku|wsgi|psgi
 
 Starts, through BUILD/devenv, the language's echo app and stream app (the
 download app of tests/frontends/apps), each twice: on a unix socket and on
