@@ -7,7 +7,8 @@
 # distribution's t/ against the installed library. A program outside the
 # source tree (examples/hello.raku, run from a temporary directory with only
 # that repository) then answers a FastCGI request with the installed module
-# and the installed libffcgi.so.1, FFCGI_LIBRARY unset.
+# and the installed libffcgi.so.1, FFCGI_LIBRARY unset; and so does a PSGI
+# app on the installed FastCGI::NativeCall::PSGI (examples/hello_psgi.raku).
 set -eu
 
 if [ $# -ne 6 ]; then
@@ -62,4 +63,17 @@ case $maps in
     *) fail "hello.raku did not load the installed $prefix/$libdir/libffcgi.so.1" ;;
 esac
 stop_app hello.raku
+
+echo "== examples/hello_psgi.raku (FastCGI::NativeCall::PSGI) from outside the tree, likewise"
+cp "$source/examples/hello_psgi.raku" "$tmp/outside/"
+sock=$tmp/hello_psgi.sock
+timeout -k 5 120 raku -I "inst#$repo" hello_psgi.raku --socket "$sock" &
+app_pid=$!
+wait_for_socket "$sock" hello_psgi.raku 60
+answer=$(timeout 30 "$client" --socket "$sock") || fail "no answer from hello_psgi.raku"
+case $answer in
+    *"Set-Cookie: a=1"*"Set-Cookie: b=2"*"Request number 1"*) ;;
+    *) fail "hello_psgi.raku answered without its cookies and counter: $answer" ;;
+esac
+stop_app hello_psgi.raku
 echo "raku_zef_install: OK"
