@@ -395,8 +395,9 @@ class Apps:
         if any(lang == "raku" for _, lang in wanted):
             shutil.copytree(os.path.join(REPO, "bindings", "raku", "lib"), staged.rakulib,
                             ignore=shutil.ignore_patterns(".precomp"))
+            shutil.copy(os.path.join(EXAMPLES, "lib", "EchoContract.rakumod"), staged.rakulib)
             subprocess.run([find_program("raku", "RAKU"), "-e",
-                            "use FastCGI::NativeCall; use FastCGI::NativeCall::Async"],
+                            "use FastCGI::NativeCall; use FastCGI::NativeCall::Async; use EchoContract"],
                            env=dict(os.environ, **dict(staged.env, HOME=staged.home)),
                            check=True, timeout=300)
             shutil.rmtree(staged.home, ignore_errors=True)  # root's cache: USER makes its own
@@ -433,8 +434,9 @@ class Staged:
     the test copies what they need into its 0755 temporary directory:
         DEST/lib/libffcgi.so.1, DEST/python/ (the ffcgi package, compiled
         part included, and the examples' modules), DEST/<app>-<lang>
-        DEST/raku/ (FastCGI::NativeCall, precompiled here: the server's user
-        cannot write there), DEST/home/ (that user's $HOME, for Raku)
+        DEST/raku/ (FastCGI::NativeCall and the Raku examples' EchoContract,
+        precompiled here: the server's user cannot write there), DEST/home/
+        (that user's $HOME, for Raku)
     path[(app, lang)] is the executable; env are the variables it needs
     (build/devenv sets the same ones for the build tree)."""
 
