@@ -37,15 +37,21 @@ echo "== zef install --to=inst#$repo ./bindings/raku (its t/ run against the ins
   FFCGI_TEST_CLIENT=$client FFCGI_TEST_C_ECHO=$c_echo FFCGI_SOURCE_DIR=$source \
       timeout 900 zef install --to="inst#$repo" ./bindings/raku ) || fail "zef install failed"
 
+# Copies examples/$1 to $tmp/outside, runs it from there with only the
+# installed repository on its path (its pid in app_pid: timeout(1), the
+# app's parent) and asks it once: the answer in $answer.
+ask_outside() {
+    cp "$source/examples/$1" "$tmp/outside/"
+    sock=$tmp/$1.sock
+    (cd "$tmp/outside" && exec timeout -k 5 120 raku -I "inst#$repo" "$1" --socket "$sock") &
+    app_pid=$!
+    wait_for_socket "$sock" "$1" 60
+    answer=$(timeout 30 "$client" --socket "$sock") || fail "no answer from $1"
+}
+
 echo "== examples/hello.raku from outside the tree, with only the installed module"
 mkdir "$tmp/outside"
-cp "$source/examples/hello.raku" "$tmp/outside/"
-cd "$tmp/outside"
-sock=$tmp/hello.sock
-timeout -k 5 120 raku -I "inst#$repo" hello.raku --socket "$sock" &
-app_pid=$!
-wait_for_socket "$sock" hello.raku 60
-answer=$(timeout 30 "$client" --socket "$sock") || fail "no answer from hello.raku"
+ask_outside hello.raku
 case $answer in
     *"Request number 1"*) ;;
     *) fail "hello.raku answered without its counter: $answer" ;;
@@ -65,12 +71,7 @@ esac
 stop_app hello.raku
 
 echo "== examples/hello_psgi.raku (FastCGI::NativeCall::PSGI) from outside the tree, likewise"
-cp "$source/examples/hello_psgi.raku" "$tmp/outside/"
-sock=$tmp/hello_psgi.sock
-timeout -k 5 120 raku -I "inst#$repo" hello_psgi.raku --socket "$sock" &
-app_pid=$!
-wait_for_socket "$sock" hello_psgi.raku 60
-answer=$(timeout 30 "$client" --socket "$sock") || fail "no answer from hello_psgi.raku"
+ask_outside hello_psgi.raku
 case $answer in
     *"Set-Cookie: a=1"*"Set-Cookie: b=2"*"Request number 1"*) ;;
     *) fail "hello_psgi.raku answered without its cookies and counter: $answer" ;;
