@@ -319,6 +319,28 @@ unset multiplot
         return done.returncode == 0
 
 
+def lean_goal_rows(f: Figures) -> List[List[str]]:
+    """The goals of issue 13 (fewer crossings per request), kept connection."""
+    def judge(ok: Optional[bool]) -> str:
+        return "–" if ok is None else ("**met**" if ok else "**not met**")
+
+    def ratio_row(name, row, limit):
+        x = f.ratio("cpu", row, "keep1", "server_cpu_us")
+        return [name, f"≤ {limit}× raw", fmt(x, 2, "×"), judge(None if x is None else x <= limit)]
+
+    wsgi, uwsgi = f.runs("cpu", "wsgi1", "keep1"), f.runs("cpu", "uwsgi1", "keep1")
+    per_round = median([a["server_cpu_us"] / b["server_cpu_us"] for a, b in zip(wsgi, uwsgi)
+                        if b["server_cpu_us"]])
+    nat, old = f.ratio("cpu", "raku_native", "keep1", "server_cpu_us"), f.ratio("cpu", "raku", "keep1", "server_cpu_us")
+    return [["WSGI hello against uWSGI 2.0, same rounds", "≤ 0.6× uWSGI", fmt(per_round, 2, "×"),
+             judge(None if per_round is None else per_round <= 0.6)],
+            ratio_row("WSGI hello (1 thread)", "wsgi1", 3.0),
+            ratio_row("Python Request-API hello", "python", 1.8),
+            ratio_row("Raku hello, old API", "raku", 5.0),
+            ["Raku hello, native API", "< the old API's", f"{fmt(nat, 2)}× vs {fmt(old, 2)}×",
+             judge(None if nat is None or old is None else nat < old)]]
+
+
 def connection_goal_rows(f: Figures) -> List[List[str]]:
     """The goals of issue 11 (the connection layer)."""
     def judge(ok: Optional[bool]) -> str:
@@ -394,6 +416,13 @@ complete); every run here had zero errors.
 ## The goals of issue 7
 
 {table(['goal', 'target', 'measured', ''], goal_rows(f))}
+## The goals of issue 13 (fewer crossings per request)
+
+CPU per request, c=1 keep-conn, pinned; the calls per request and the
+resident memory once warm are in the findings below (`tests/bench/count_calls`,
+`tests/bench/rss_growth`).
+
+{table(['goal', 'target', 'measured', ''], lean_goal_rows(f))}
 ## The goals of issue 11 (the connection layer)
 
 {table(['goal', 'target', 'measured', ''], connection_goal_rows(f))}
