@@ -33,6 +33,9 @@ _READ_MAX = 1 << 20
 _NOT_NOW = (StateError, RoleError, InvalidArgumentError)
 
 _HOLD_MAX = 65536  # body bytes held back before they are handed to libffcgi
+_NULL = ffi.NULL
+_FLUSH = lib.FFCGI_RESPOND_FLUSH
+_FINISH = lib.FFCGI_RESPOND_FINISH
 
 
 def check_head(code: int, reason: Optional[bytes], block: bytes, count: int) -> None:
@@ -81,12 +84,11 @@ class PendingResponse:
         headers = b"".join(self.headers) if len(self.headers) != 1 else self.headers[0]
         body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
         reason = self.reason
-        code = lib.ffcgi_respond(handle, self.code, ffi.NULL if reason is None else reason,
+        code = lib.ffcgi_respond(handle, self.code, _NULL if reason is None else reason,
                                  0 if reason is None else len(reason), headers, len(headers),
                                  self.count, body, self.size, flags)
         # As in libffcgi: a flush closes the head only if there was one.
-        head_closed = self.head_closed or bool(flags & lib.FFCGI_RESPOND_FLUSH and
-                                                (self.code or self.count))
+        head_closed = self.head_closed or bool(flags & _FLUSH and (self.code or self.count))
         self.reset()
         self.head_closed = head_closed
         return code
@@ -267,9 +269,9 @@ class BodyReader(io.BufferedIOBase):
         return b"".join(parts)
 
 
-def _packed_pairs(packed: bytes) -> Iterator[Tuple[bytes, bytes]]:
-    fields = packed.split(b"\0")
-    return zip(fields[0:-1:2], fields[1:-1:2])
+def _finished() -> StateError:
+    """What a finished Request raises when used."""
+    return StateError(lib.FFCGI_ESTATE, "this request was finished")
 
 
 def _header_bytes(text: HeaderText, what: str) -> bytes:
@@ -295,6 +297,16 @@ class Request:
     ``stderr()``, ``flush()``, ``exit_status``, ``finish()``.
     """
 
+    # Made on first use; until then the class's value is seen (a request
+    # that uses none of them costs no store).
+    _params: Optional[Tuple[Tuple[bytes, bytes], ...]] = None
+    _env: Optional[Mapping[str, str]] = None
+    _env_bytes: Optional[Mapping[bytes, bytes]] = None
+    _exit_status = 0
+    _reader: Optional[BodyReader] = None
+    _data: Optional[BodyReader] = None
+    _nread: Any = None
+
     def __init__(self, handle: Any, server: "Server", pending: PendingResponse,
                  packed: bytes) -> None:
         self._handle = handle
@@ -302,24 +314,13 @@ class Request:
         self._pending = pending
         self._open = True
         self.packed = packed  # the params as ffcgi_env_packed gives them
-        self._params: Optional[Tuple[Tuple[bytes, bytes], ...]] = None
-        self._env: Optional[Mapping[str, str]] = None
-        self._env_bytes: Optional[Mapping[bytes, bytes]] = None
-        self._exit_status = 0
-        self._reader: Optional[BodyReader] = None
-        self._data: Optional[BodyReader] = None
-        self._nread: Any = None
 
     # -- lifecycle -----------------------------------------------------------
 
     def _current(self) -> Any:
         if not self._open:
-            raise StateError(lib.FFCGI_ESTATE, "this request was finished")
+            raise _finished()
         return self._handle
-
-    def _close(self) -> None:
-        """Marks the request finished (the C side finishes it itself)."""
-        self._open = False
 
     @property
     def finished(self) -> bool:
@@ -334,7 +335,7 @@ class Request:
         if not self._open:
             return
         self._open = False
-        check(self._pending.send(self._handle, lib.FFCGI_RESPOND_FINISH))
+        check(self._pending.send(self._handle, _FINISH))
 
     def __enter__(self) -> "Request":
         return self
@@ -354,9 +355,11 @@ class Request:
     def params(self) -> Tuple[Tuple[bytes, bytes], ...]:
         """Every param as received, in order, as (name, value) bytes pairs —
         repeated names included. Fetched from the library in one call."""
-        self._current()
+        if not self._open:
+            raise _finished()
         if self._params is None:
-            self._params = tuple(_packed_pairs(self.packed))
+            fields = iter(self.packed.split(b"\0"))  # the last field, after the final NUL, is no name
+            self._params = tuple(zip(fields, fields))
         return self._params
 
     @property
@@ -457,7 +460,8 @@ class Request:
 
     def _head(self, what: str) -> PendingResponse:
         """The pending response, if its head may still change."""
-        self._current()
+        if not self._open:
+            raise _finished()
         if self._pending.head_closed:
             raise StateError(lib.FFCGI_ESTATE, f"{what}: the response head was already sent")
         return self._pending
@@ -524,19 +528,24 @@ class Request:
         phrase) and ``count`` headers packed in ``block``, which check_head()
         passed. For servers built on Request (ffcgi.wsgi): no call into the
         library. StateError once the response head was sent."""
-        pending = self._head("status")
+        pending = self._pending
+        if not self._open or pending.head_closed:
+            self._head("status")  # raises why not
         pending.code, pending.reason, pending.headers, pending.count = code, reason, [block], count
 
     def write(self, data: Bytes) -> int:
         """Writes body bytes (any bytes-like object; binary-safe, buffered);
         returns their number. Raises Disconnected if the web server went
         away (the request can still be finished)."""
-        self._current()
+        if not self._open:  # as _current(), without a call on this path
+            raise _finished()
         pending = self._pending
         pending.head_closed = True
-        size = memoryview(data).nbytes
+        if type(data) is not bytes:  # noqa: E721 - a bytes subclass is copied too
+            data = bytes(memoryview(data))  # a copy: the caller may change its buffer
+        size = len(data)
         if size:
-            pending.body.append(bytes(data))
+            pending.body.append(data)
             pending.size += size
             if pending.size >= _HOLD_MAX:
                 check(pending.send(self._handle, 0))

@@ -16,7 +16,7 @@ import weakref
 from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._lib import ffi, lib
-from .errors import AddressError, InvalidArgumentError, StateError, check
+from .errors import AddressError, InvalidArgumentError, StateError, check, raise_for
 from .request import PendingResponse, Request
 
 Address = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -97,7 +97,7 @@ class _Slot:
         hands over what it held back, if anything."""
         request = self._request() if self._request is not None else None
         if request is not None:
-            request._close()
+            request._open = False  # finished: the C side finishes it itself
         self._request = None
         pending = self.pending
         if pending.code or pending.count or pending.size:
@@ -201,16 +201,15 @@ class Server:
             self._finalizer()
             raise
 
-    def _slot(self) -> _Slot:
-        slot = getattr(self._local, "slot", None)
-        if slot is None:
-            out = ffi.new("ffcgi_request **")
-            with self._lock:
-                self._check_open()
-                check(lib.ffcgi_request_new(out, self._handle))
-                slot = _Slot(out[0])
-                self._slots.append(slot)
-            self._local.slot = slot
+    def _new_slot(self) -> _Slot:
+        """Makes the calling thread's slot (on its first accept())."""
+        out = ffi.new("ffcgi_request **")
+        with self._lock:
+            self._check_open()
+            check(lib.ffcgi_request_new(out, self._handle))
+            slot = _Slot(out[0])
+            self._slots.append(slot)
+        self._local.slot = slot
         return slot
 
     def _check_open(self) -> None:
@@ -222,21 +221,29 @@ class Server:
         (the GIL is released while waiting). Returns None once the server is
         shut down, and after the one request of a CGI run. Raises StateError
         after close(), SocketError if the listener fails for good."""
-        slot = self._slot()
-        with self._lock:
+        slot = getattr(self._local, "slot", None) or self._new_slot()
+        lock = self._lock
+        lock.acquire()  # not `with`: cheaper on this path
+        try:
             self._check_open()
             self._accepting += 1
+        finally:
+            lock.release()
         try:
             slot.end()
             code = lib.ffcgi_accept_env(slot.handle, slot.env, slot.env_len)
         finally:
-            with self._lock:
+            lock.acquire()
+            try:
                 self._accepting -= 1
-                if not self._accepting:
-                    self._idle.notify_all()
-        if code == lib.FFCGI_ESHUTDOWN:
-            return None
-        check(code)
+                if self._closed and not self._accepting:
+                    self._idle.notify_all()  # close() waits for the last one
+            finally:
+                lock.release()
+        if code < 0:
+            if code == lib.FFCGI_ESHUTDOWN:
+                return None
+            raise_for(code)
         request = Request(slot.handle, self, slot.pending, ffi.unpack(slot.env[0], slot.env_len[0]))
         slot.begin(request)
         return request

@@ -57,6 +57,7 @@ was aborted or stalled past the idle limit) closes the iterable and the
 worker goes on with the next request.
 """
 import argparse
+import functools
 import importlib
 import importlib.util
 import logging
@@ -107,8 +108,11 @@ _HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate", "prox
 _GONE_CODES = frozenset((lib.FFCGI_EDISCONNECTED, lib.FFCGI_EIO, lib.FFCGI_EPROTOCOL,
                          lib.FFCGI_EABORTED, lib.FFCGI_ETIMEDOUT))
 _TRUE = frozenset(("on", "1", "yes", "true"))
+# nginx sends these request headers again as HTTP_*; only the CGI names are kept.
+_REPEATED_BY_NGINX = {"HTTP_CONTENT_TYPE": "CONTENT_TYPE", "HTTP_CONTENT_LENGTH": "CONTENT_LENGTH"}
 _DEFAULTS = (("REQUEST_METHOD", "GET"), ("SERVER_NAME", "localhost"),
              ("SERVER_PROTOCOL", "HTTP/1.0"), ("QUERY_STRING", ""))
+_DEFAULTED = frozenset([name for name, _ in _DEFAULTS] + ["SERVER_PORT"])  # set when missing
 
 
 # -- wsgi.input, wsgi.errors, wsgi.file_wrapper ---------------------------------
@@ -308,6 +312,33 @@ def split_path(script_name: Optional[str], path_info: Optional[str],
     return script, path
 
 
+def _first_values(fields: List[str]) -> Environ:
+    """The params split as [NAME, VALUE, ..., ""] as a dict in which a
+    repeated name has its first value."""
+    environ: Environ = {}
+    for name, value in zip(fields[0:-1:2], fields[1:-1:2]):
+        environ.setdefault(name, value)
+    return environ
+
+
+def _drop_repeated_headers(environ: Environ) -> None:
+    """Removes HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH; their values fill
+    in CONTENT_TYPE and CONTENT_LENGTH when those are missing."""
+    for repeated, cgi_name in _REPEATED_BY_NGINX.items():
+        value = environ.pop(repeated, None)
+        if value is not None and cgi_name not in environ:
+            environ[cgi_name] = value
+
+
+def _set_defaults(environ: Environ, https: bool) -> None:
+    """Gives the CGI variables PEP 3333 requires their default if missing."""
+    for name, default in _DEFAULTS:
+        if name not in environ:
+            environ[name] = default
+    if "SERVER_PORT" not in environ:
+        environ["SERVER_PORT"] = "443" if https else "80"
+
+
 def _decimal(text: str) -> Optional[int]:
     """The value of a Content-Length: ASCII digits only, else None."""
     return int(text) if text.isascii() and text.isdigit() else None
@@ -380,11 +411,60 @@ def _check_headers(headers: Any) -> Headers:
     return headers
 
 
+def _content_length(headers: Headers) -> Optional[int]:
+    """The value of the first Content-Length of ``headers``; None if there
+    is none or it is not a decimal number."""
+    for name, value in headers:
+        if name.lower() == "content-length":
+            return _decimal(value)
+    return None
+
+
+# A checked response head: (code, latin-1 reason or None, the headers
+# packed, how many, the app's Content-Length or None).
+_Head = Tuple[int, Optional[bytes], bytes, int, Optional[int]]
+_HEADS_REMEMBERED = 256  # distinct heads of plain types whose check is kept
+
+
+def _check_head(status: Any, headers: Any) -> _Head:
+    """PEP 3333's rules for start_response's status and headers, then
+    libffcgi's (raised as ValueError, like PEP 3333's own)."""
+    code, reason = _check_status(status)
+    checked = _check_headers(headers)
+    block = _pack(checked)
+    try:
+        check_head(code, reason, block, len(checked))
+    except Error as refused:
+        raise ValueError(str(refused)) from None
+    return code, reason, block, len(checked), _content_length(checked)
+
+
+@functools.lru_cache(maxsize=_HEADS_REMEMBERED)
+def _check_plain_head(status: str, headers: Tuple[Tuple[str, str], ...]) -> _Head:
+    """_check_head of a head made of exact str and tuple objects only, which
+    equal heads pass or fail alike: an app answers with few distinct heads,
+    each checked once. A refused head raises every time (nothing kept)."""
+    return _check_head(status, list(headers))
+
+
+def _is_plain(status: Any, headers: Any) -> bool:
+    """True if ``status`` is a str and ``headers`` a list of (str, str)
+    tuples, all of exactly those types (no subclass, whose equality could
+    hide a type start_response refuses)."""
+    if type(status) is not str or type(headers) is not list:  # noqa: E721
+        return False
+    for item in headers:
+        if type(item) is not tuple or len(item) != 2 or \
+                type(item[0]) is not str or type(item[1]) is not str:  # noqa: E721
+            return False
+    return True
+
+
 class _Response:
     """The response side of one request: start_response, write() and the
     sending of the body, following PEP 3333's rules."""
 
-    __slots__ = ("request", "environ", "code", "reason", "headers", "block", "head_sent",
+    __slots__ = ("request", "environ", "code", "reason", "block", "count", "head_sent",
                  "content_length", "sent", "gone")
 
     def __init__(self, request: Request, environ: Environ) -> None:
@@ -392,8 +472,8 @@ class _Response:
         self.environ = environ
         self.code: Optional[int] = None
         self.reason: Optional[bytes] = None
-        self.headers: Headers = []
-        self.block = b""  # self.headers packed
+        self.block = b""  # the headers, packed
+        self.count = 0  # how many headers the block holds
         self.head_sent = False
         self.content_length: Optional[int] = None
         self.sent = 0
@@ -414,19 +494,11 @@ class _Response:
         elif self.code is not None:
             raise RuntimeError("start_response() was called already; pass exc_info to replace "
                                "the status and headers after an error")
-        code, reason = _check_status(status)
-        checked = _check_headers(headers)
-        block = _pack(checked)
-        try:
-            check_head(code, reason, block, len(checked))  # libffcgi's rules
-        except Error as refused:  # a plain ValueError, as for PEP 3333's own rules
-            raise ValueError(str(refused)) from None
-        self.code, self.reason, self.headers, self.block = code, reason, list(checked), block
-        self.content_length = None
-        for name, value in checked:
-            if name.lower() == "content-length":
-                self.content_length = _decimal(value)
-                break
+        if _is_plain(status, headers):
+            head = _check_plain_head(status, tuple(headers))
+        else:
+            head = _check_head(status, headers)
+        self.code, self.reason, self.block, self.count, self.content_length = head
         return self.write
 
     def write(self, data: bytes) -> None:
@@ -448,22 +520,20 @@ class _Response:
             return True
         if self.code is None:
             raise RuntimeError("the app sent body data before calling start_response()")
-        room = None if self.content_length is None else self.content_length - self.sent
-        if room is not None and len(data) > room:
-            self._transmit(data[:room])
-            return False
-        self._transmit(data)
-        return True
-
-    def _transmit(self, data: bytes) -> None:
+        whole = self.content_length is None or len(data) <= self.content_length - self.sent
+        if not whole:
+            data = data[:self.content_length - self.sent]  # type: ignore[operator]
         try:
-            self.send_head()
+            if not self.head_sent:  # send_head(), the code being set
+                self.head_sent = True
+                self.request.set_checked_head(self.code, self.reason, self.block, self.count)
             if data:
                 self.request.write(data)
                 self.sent += len(data)
         except Error as error:
             self.gone = self.gone or _client_gone(error)
             raise
+        return whole
 
     def flush(self) -> None:
         """Hands what was queued to the web server."""
@@ -481,12 +551,15 @@ class _Response:
         if self.code is None:
             raise RuntimeError("the app returned without calling start_response()")
         self.head_sent = True
-        self.request.set_checked_head(self.code, self.reason, self.block, len(self.headers))
+        self.request.set_checked_head(self.code, self.reason, self.block, self.count)
 
     def send_iterable(self, result: Iterable[bytes]) -> None:
         """Sends every chunk of ``result``, each one handed to the web server
         before the next is asked for; stops at the app's Content-Length."""
         # The last item of a list leaves with the end of the request instead.
+        if type(result) is list and len(result) == 1:  # noqa: E721 - the usual [body]
+            self.send(result[0])
+            return
         last = len(result) - 1 if isinstance(result, (list, tuple)) else -1
         for index, chunk in enumerate(result):
             if not self.send(chunk):
@@ -497,7 +570,8 @@ class _Response:
     def complete(self) -> None:
         """After the last chunk: sends the head if no body came, and reports
         a body shorter than the app's Content-Length."""
-        self.send_head()
+        if not self.head_sent:
+            self.send_head()
         if self.content_length is not None and self.sent < self.content_length and \
                 self.environ.get("REQUEST_METHOD") != "HEAD" and \
                 self.code not in (204, 304) and not 100 <= (self.code or 0) < 200:
@@ -522,11 +596,11 @@ class _Response:
             self.environ["wsgi.errors"].write(text)
         if self.head_sent:
             return  # the client gets a truncated body; nothing else can be told
-        self.code, self.reason = 500, None
-        self.headers = [("Content-Type", "text/plain; charset=utf-8")]
-        self.block = _pack(self.headers)
+        self.code, self.reason, self.content_length = 500, None, None
+        headers = [("Content-Type", "text/plain; charset=utf-8")]
+        self.block, self.count = _pack(headers), len(headers)
         try:
-            self._transmit(b"500 Internal Server Error\n")
+            self.send(b"500 Internal Server Error\n")
         except Error:
             pass  # gone meanwhile; serve_on still finishes the request
 
@@ -581,24 +655,20 @@ class WSGIHandler:
     def environ(self, request: Request) -> Environ:
         """The PEP 3333 environ of ``request`` (see the module docstring)."""
         fields = request.packed.decode("latin-1").split("\0")
-        names = fields[0:-1:2]
-        environ: Environ = dict(zip(names, fields[1:-1:2]))
-        if len(environ) != len(names):  # a repeated name: its first value, as CGI gives
-            environ = {}
-            for name, value in zip(names, fields[1:-1:2]):
-                environ.setdefault(name, value)
-        for cgi_name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            value = environ.pop("HTTP_" + cgi_name, None)
-            if value is not None:
-                environ.setdefault(cgi_name, value)
-        length = _decimal(environ.get("CONTENT_LENGTH", ""))
-        if length is None and environ.get("CONTENT_LENGTH"):
+        pairs = iter(fields)  # the last field, after the final NUL, is no name
+        environ: Environ = dict(zip(pairs, pairs))
+        if len(environ) != len(fields) // 2:  # a repeated name: its first value, as CGI gives
+            environ = _first_values(fields)
+        if "HTTP_CONTENT_TYPE" in environ or "HTTP_CONTENT_LENGTH" in environ:
+            _drop_repeated_headers(environ)
+        length_text = environ.get("CONTENT_LENGTH")
+        length = _decimal(length_text) if length_text else None
+        if length is None and length_text:
             del environ["CONTENT_LENGTH"]  # malformed: as if absent
         https = environ.get("HTTPS", "").lower() in _TRUE or \
             environ.get("REQUEST_SCHEME", "").lower() == "https"
-        for name, default in _DEFAULTS:
-            environ.setdefault(name, default)
-        environ.setdefault("SERVER_PORT", "443" if https else "80")
+        if not _DEFAULTED <= environ.keys():
+            _set_defaults(environ, https)
         environ["SCRIPT_NAME"], environ["PATH_INFO"] = split_path(
             environ.get("SCRIPT_NAME"), environ.get("PATH_INFO"), self.mount)
         environ.update(self.base)
@@ -622,7 +692,7 @@ class WSGIHandler:
                 response.send_iterable(result)
             except Exception as error:
                 failure = error
-            if result is not None:
+            if result is not None and type(result) is not list:  # noqa: E721 - no close()
                 closing = _close(result)
                 failure = failure or closing
                 if closing is not None and closing is not failure:
@@ -655,7 +725,8 @@ def serve_on(server: Server, app: Application, *, threads: int = 1,
     process on SIGHUP or retirement (see ffcgi.serving)."""
     handler = WSGIHandler(app, multithread=threads > 1, multiprocess=multiprocess,
                           run_once=server.is_cgi, script_name=script_name)
-    _serve_handler_on(server, handler, threads=threads, handle_signals=handle_signals,
+    # The bound method: calling it costs less than calling the instance.
+    _serve_handler_on(server, handler.__call__, threads=threads, handle_signals=handle_signals,
                       grace=grace, reload=reload)
 
 
