@@ -30,7 +30,6 @@ sub noted(&code --> Str) {
 # `$psgi.run(&app)` in the background while &client sends requests to it;
 # then the listener is shut down and run's exit status checked.
 sub serving($psgi, Mu $app, &client) {
-    my $path = ~$psgi.fcgi.socket;  # not a path: only to wake the accept below
     my $run = start $psgi.run($app);
     client();
     $psgi.fcgi.shutdown;
