@@ -183,9 +183,7 @@ class FastCGI::NativeCall {
     #| module did, and header returns what Print returned.
     multi method header(%header) {
         my ($status, $code, $reason, $packed, $count) = head-of(%header);
-        my $block = $utf8.encode-chars($packed);
-        check(ffcgi_head_check($code, $reason, $reason.defined ?? $reason.bytes !! 0,
-                               $block, $block.bytes, $count), 'header');
+        my $block = checked-head('header', $code, $reason, $packed, $count);
         if self!print-overridden {
             my @text = |("Status: $status" with $status),
                        |$packed.split("\0").head(2 * $count).map(-> $name, $value { "$name: $value" });
@@ -199,9 +197,7 @@ class FastCGI::NativeCall {
     #| Adds one header line; call it again with the same name for several.
     multi method header(Str:D $name, Str() $value --> True) {
         my $held = self!open-head('header');
-        my $block = $utf8.encode-chars($name ~ "\0" ~ $value ~ "\0");
-        check(ffcgi_head_check(0, Blob, 0, $block, $block.bytes, 1), 'header');
-        $held.add-headers($block, 1);
+        $held.add-headers(checked-head('header', 0, Blob, $name ~ "\0" ~ $value ~ "\0", 1), 1);
     }
 
     #| The whole response head at once: the status (0: none) and the
@@ -214,8 +210,7 @@ class FastCGI::NativeCall {
         my $held = self!open-head('response-head');
         my $packed = '';
         $packed ~= .key ~ "\0" ~ .value ~ "\0" for @lines;
-        my $block = $utf8.encode-chars($packed);
-        check(ffcgi_head_check($status, Blob, 0, $block, $block.bytes, +@lines), 'response-head');
+        my $block = checked-head('response-head', $status, Blob, $packed, +@lines);
         $held.set-status($status, Blob) if $status;
         $held.add-headers($block, +@lines) if @lines;
     }
@@ -368,7 +363,7 @@ class FastCGI::NativeCall {
     method status(Int:D $code, Str $reason? --> True) {
         my $held = self!open-head('status');
         my $bytes = $reason.defined ?? $utf8.encode-chars($reason) !! Blob;
-        check(ffcgi_head_check($code, $bytes, $bytes.defined ?? $bytes.bytes !! 0, Blob, 0, 0), 'status');
+        checked-head('status', $code, $bytes, '', 0);
         $held.set-status($code, $bytes);
     }
 
@@ -528,6 +523,16 @@ class FastCGI::NativeCall {
     sub state-error(Str $what, Str $detail) {
         X::FastCGI::State.new(:$what, :$detail, code => FFCGI_ESTATE.value,
                               description => c-string(ffcgi_strerror(FFCGI_ESTATE.value))).throw
+    }
+
+    # The bytes of a head's `$count` lines (packed NAME\0VALUE\0...), checked
+    # with its status (0: none) and reason (Blob: the standard phrase) by
+    # libffcgi's rule; throws what `$what` failed with.
+    sub checked-head(Str $what, Int $status, Blob $reason, Str $packed, Int $count --> Blob) {
+        my $block = $utf8.encode-chars($packed);
+        check(ffcgi_head_check($status, $reason, $reason.defined ?? $reason.bytes !! 0,
+                               $block, $block.bytes, $count), $what);
+        $block
     }
 
     # The request handle, when a request is current (as libffcgi says).
