@@ -1,9 +1,13 @@
 #!/usr/bin/python3
-"""check_symbols.py LIBRARY HEADER — proves the exported ABI of LIBRARY is
-exactly the FFCGI_API functions declared in HEADER: every exported symbol
+"""check_symbols.py LIBRARY HEADER MAP — proves the exported ABI of LIBRARY
+is exactly the FFCGI_API functions declared in HEADER: every exported symbol
 starts with ffcgi_ and is declared, every declared function is exported,
-each carries the version node FFCGI_<ABI>.0 of the linker script, and the
-soname is libffcgi.so.<ABI>."""
+and the soname is libffcgi.so.<ABI>. And that the linker script MAP has one
+version node per minor version, FFCGI_<ABI>.0 up to the header's minor, each
+inheriting the one before; that it names every declared function exactly
+once and nothing else (no pattern: a function is placed by hand); and that
+each exported symbol carries the node MAP gives it (README.md, "ABI
+policy")."""
 import os
 import re
 import subprocess
@@ -26,6 +30,42 @@ def header_facts(path):
     return set(names), defines
 
 
+def map_nodes(path):
+    """[(node, [names], parent)] of the version script MAP, in file order."""
+    with open(path, encoding="utf-8") as f:
+        text = re.sub(r"/\*.*?\*/", " ", f.read(), flags=re.S)
+    nodes = []
+    for node, body, parent in re.findall(r"([\w.]+)\s*\{(.*?)\}\s*([\w.]*)\s*;", text, flags=re.S):
+        globals_ = body.split("local:")[0].replace("global:", "")
+        names = [n.strip() for n in globals_.split(";") if n.strip()]
+        nodes.append((node, names, parent or None))
+    return nodes
+
+
+def check_map(nodes, declared, abi, minor):
+    """Errors of the version script; and {function: node} it gives."""
+    errors, placed = [], {}
+    want = [f"FFCGI_{abi}.{m}" for m in range(int(minor) + 1)]
+    if [n for n, _, _ in nodes] != want:
+        errors.append(f"version nodes are {[n for n, _, _ in nodes]}, want {want} "
+                      "(one per minor version, in order)")
+    for i, (node, names, parent) in enumerate(nodes):
+        if parent != (nodes[i - 1][0] if i else None):
+            errors.append(f"node {node} inherits {parent}, want the node before it")
+        for name in names:
+            if not re.fullmatch(r"ffcgi_\w+", name):
+                errors.append(f"node {node} lists {name!r}: only function names, no patterns")
+            elif name in placed:
+                errors.append(f"{name} is listed in {placed[name]} and again in {node}")
+            else:
+                placed[name] = node
+    for name in sorted(declared - placed.keys()):
+        errors.append(f"declared FFCGI_API but in no version node of the map: {name}")
+    for name in sorted(placed.keys() - declared):
+        errors.append(f"in version node {placed[name]} but not declared FFCGI_API: {name}")
+    return errors, placed
+
+
 def exported(lib):
     """{symbol: version node} of the defined dynamic symbols, the absolute
     (type A) symbols, which version nodes are, and the unversioned ones."""
@@ -42,10 +82,12 @@ def exported(lib):
     return symbols, absolute, errors
 
 
-def main(lib, header):
+def main(lib, header, version_script):
     declared, defines = header_facts(header)
-    abi = defines["FFCGI_ABI_VERSION"]
+    abi, minor = defines["FFCGI_ABI_VERSION"], defines["FFCGI_VERSION_MINOR"]
     symbols, absolute, errors = exported(lib)
+    map_errors, placed = check_map(map_nodes(version_script), declared, abi, minor)
+    errors += map_errors
     if not declared:
         errors.append(f"no FFCGI_API declarations found in {header}")
     for sym, node in sorted(symbols.items()):
@@ -53,8 +95,8 @@ def main(lib, header):
             errors.append(f"exported symbol outside the ffcgi_ namespace: {sym}")
         elif sym not in declared:
             errors.append(f"exported but not declared FFCGI_API in the header: {sym}")
-        if node != f"FFCGI_{abi}.0":
-            errors.append(f"{sym} has version node {node}, want FFCGI_{abi}.0")
+        if sym in placed and node != placed[sym]:
+            errors.append(f"{sym} has version node {node}, the map gives {placed[sym]}")
     for name in sorted(absolute):
         if not re.fullmatch(r"FFCGI_\d+\.\d+", name):
             errors.append(f"unexpected absolute symbol: {name}")
@@ -67,11 +109,12 @@ def main(lib, header):
     for e in errors:
         print(f"abi_symbols: FAIL: {e}", file=sys.stderr)
     if not errors:
-        print(f"abi_symbols: {len(symbols)} symbols exported = declared, all FFCGI_{abi}.0; soname {want}")
+        print(f"abi_symbols: {len(symbols)} symbols exported = declared = mapped, "
+              f"version nodes FFCGI_{abi}.0 to FFCGI_{abi}.{minor}; soname {want}")
     return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(f"usage: {sys.argv[0]} LIBRARY HEADER")
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    if len(sys.argv) != 4:
+        sys.exit(f"usage: {sys.argv[0]} LIBRARY HEADER MAP")
+    sys.exit(main(*sys.argv[1:]))
