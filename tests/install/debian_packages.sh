@@ -53,6 +53,8 @@ done >"$files"
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libffcgi=/usr/lib/$multiarch/libffcgi.so.1
 grep -qx "$libffcgi" "$files" || fail "libffcgi1 does not hold $libffcgi"
+grep -qx /usr/share/man/man1/ffcgi-supervisor.1.gz "$files" ||
+    fail "ffcgi-tools does not hold the manual page of ffcgi-supervisor"
 
 # A bare environment: no LD_LIBRARY_PATH, PYTHONPATH, RAKULIB, FFCGI_*.
 work=$tmp/outside

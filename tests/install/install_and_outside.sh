@@ -22,7 +22,8 @@ echo "== cmake --install $build --prefix $prefix"
 timeout 60 "$cmake" --install "$build" --prefix "$prefix" || fail "cmake --install failed"
 for f in include/ffcgi.h "$libdir/libffcgi.so.1" "$libdir/pkgconfig/ffcgi.pc" \
          "$libdir/cmake/ffcgi/ffcgiConfig.cmake" \
-         "$libdir/cmake/ffcgi/ffcgiConfigVersion.cmake"; do
+         "$libdir/cmake/ffcgi/ffcgiConfigVersion.cmake" \
+         share/man/man1/ffcgi-supervisor.1; do
     [ -f "$prefix/$f" ] || fail "not installed: $f"
 done
 version=$(awk '$1 == "#define" { d[$2] = $3 }
