@@ -162,7 +162,7 @@ def main(argv):
     if len(argv) == 4 and argv[1] == "compare":
         return compare(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == "update":
-        target = os.path.join(HERE, BASELINE_NAME)
+        target = os.path.join(argv[2], "tests", "abi", BASELINE_NAME)
         shutil.copyfile(dump(argv[2], argv[3]), target)
         print(f"check_abi: wrote {target}")
         return 0
