@@ -64,7 +64,7 @@ bare() { (bare_exec "$@"); }
 # start_app COMMAND...: in the background, under timeout(1); app_pid is its
 # own PID (the subshell execs it), so stop_app's SIGTERM reaches it.
 start_app() {
-    bare_exec timeout -k 5 120 "$@" &
+    bare_exec timeout --foreground -k 5 120 "$@" &
     app_pid=$!
 }
 

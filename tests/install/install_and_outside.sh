@@ -52,7 +52,7 @@ for app in "$tmp/cmake-build/app" "$tmp/make-build/app"; do
     [ "$got" = "$version" ] || fail "$app --version printed '$got', the header says $version"
 
     sock=$tmp/s.sock
-    timeout -k 5 60 "$app" --socket "$sock" &
+    timeout --foreground -k 5 60 "$app" --socket "$sock" &
     app_pid=$!
     wait_for_socket "$sock" "$app" 10
     answer=$(REQUEST_METHOD=GET SCRIPT_NAME=/ timeout 10 cgi-fcgi -bind -connect "$sock" </dev/null) \

@@ -1,7 +1,10 @@
 # lib.sh — what the install tests share (sourced; set test_name first): a
 # temporary directory `tmp` removed on exit, the app started in the
 # background (its PID in app_pid) stopped by PID on any exit, and `fail`.
-# The app runs under timeout(1), which passes TERM on and KILLs after 5 s.
+# The app runs under `timeout --foreground`, which passes TERM on once and
+# KILLs after 5 s (without --foreground, timeout also signals its process
+# group, so the app gets TERM twice: Python's serve() takes the second as
+# "stop at once" and exits 1).
 
 tmp=$(mktemp -d)
 app_pid=

@@ -43,7 +43,7 @@ echo "== zef install --to=inst#$repo ./bindings/raku (its t/ run against the ins
 ask_outside() {
     cp "$source/examples/$1" "$tmp/outside/"
     sock=$tmp/$1.sock
-    (cd "$tmp/outside" && exec timeout -k 5 120 raku -I "inst#$repo" "$1" --socket "$sock") &
+    (cd "$tmp/outside" && exec timeout --foreground -k 5 120 raku -I "inst#$repo" "$1" --socket "$sock") &
     app_pid=$!
     wait_for_socket "$sock" "$1" 60
     answer=$(timeout 30 "$client" --socket "$sock") || fail "no answer from $1"
