@@ -14,7 +14,8 @@ ABI policy (README.md, "ABI policy").
         version is released, and commit the file.
 
 What fails: a function or variable removed, or changed in any way (its
-parameters, its return type, a type they reach, its symbol version); a type
+parameters, its return type, a type they reach, its symbol version), and an
+exported symbol removed that no debug information describes; a type
 of ffcgi.h removed or changed (an enumerator's value renumbered or removed);
 a function added to a version node the baseline already has (a new function
 goes into a new node, FFCGI_1.<next minor>). What passes and is reported:
@@ -55,6 +56,8 @@ def run(cmd):
 def dump(source_dir, work_dir):
     """Builds the library and writes its ABI; returns the dump's path."""
     build = os.path.join(work_dir, "build")
+    if configured_source(build) != os.path.realpath(source_dir):
+        shutil.rmtree(build, ignore_errors=True)
     if not os.path.exists(os.path.join(build, "CMakeCache.txt")):
         configure = run(["cmake", "-S", source_dir, "-B", build,
                          "-DCMAKE_C_COMPILER=clang", "-DCMAKE_BUILD_TYPE=",
@@ -75,6 +78,17 @@ def dump(source_dir, work_dir):
     if abidw.returncode:
         sys.exit(f"check_abi: abidw failed:\n{abidw.stdout}{abidw.stderr}")
     return out
+
+
+def configured_source(build):
+    """The source directory a CMake build directory was configured from, or
+    None: a build of another tree must not be dumped as this one's."""
+    try:
+        with open(os.path.join(build, "CMakeCache.txt"), encoding="utf-8") as f:
+            home = re.search(r"^CMAKE_HOME_DIRECTORY:INTERNAL=(.*)$", f.read(), flags=re.M)
+    except OSError:
+        return None
+    return os.path.realpath(home.group(1)) if home else None
 
 
 def abidiff(*args):
@@ -119,6 +133,12 @@ def compare(baseline, fresh):
         if counts.get("removed") or counts.get("changed"):
             problems.append(f"{what.split()[0].lower()}: {counts.get('removed', 0)} removed, "
                             f"{counts.get('changed', 0)} changed")
+    # Symbols that no debug information describes (abidiff counts them apart).
+    for what in ("Function symbols changes", "Variable symbols changes"):
+        counts = summary(reachable, what)
+        if counts.get("removed"):
+            problems.append(f"{what.split()[0].lower()} symbols without debug information: "
+                            f"{counts['removed']} removed")
     types = summary(unreachable, "Unreachable types")
     if types.get("removed") or types.get("changed"):
         problems.append(f"types of ffcgi.h: {types.get('removed', 0)} removed, "
@@ -126,6 +146,7 @@ def compare(baseline, fresh):
     newest = max(version_nodes(baseline), key=node_key)
     added = re.findall(r"^\s*\[A\] 'function .*?'\s+\{(ffcgi_\w+)@@(FFCGI_[\d.]+)\}",
                        reachable, flags=re.M)
+    added += re.findall(r"^\s*\[A\] (ffcgi_\w+)@@(FFCGI_[\d.]+)\s*$", reachable, flags=re.M)
     for name, node in added:
         if node_key(node) <= node_key(newest):
             problems.append(f"{name} was added to {node}, a version node the baseline "
