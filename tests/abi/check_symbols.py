@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""check_symbols.py LIBRARY HEADER MAP — proves the exported ABI of LIBRARY
+"""check_symbols.py LIBRARY HEADER MAP SYMBOLS — proves the exported ABI of LIBRARY
 is exactly the FFCGI_API functions declared in HEADER: every exported symbol
 starts with ffcgi_ and is declared, every declared function is exported,
 and the soname is libffcgi.so.<ABI>. And that the linker script MAP has one
@@ -7,7 +7,10 @@ version node per minor version, FFCGI_<ABI>.0 up to the header's minor, each
 inheriting the one before; that it names every declared function exactly
 once and nothing else (no pattern: a function is placed by hand); and that
 each exported symbol carries the node MAP gives it (README.md, "ABI
-policy")."""
+policy"). That every enum of HEADER has a name (the ABI check follows
+enums by name). And that SYMBOLS, the Debian symbols file of libffcgi1,
+lists exactly the map's nodes and functions, each with the node the map
+gives it."""
 import os
 import re
 import subprocess
@@ -27,7 +30,28 @@ def header_facts(path):
     defines = dict(re.findall(r"^\s*#\s*define\s+(\w+)\s+(\d+)\s*$", text, flags=re.M))
     code = re.sub(r"^\s*#[^\n]*", "", text, flags=re.M)
     names = re.findall(r"\bFFCGI_API\b[^;{}()]*?\b(\w+)\s*\(", code)
-    return set(names), defines
+    unnamed_enums = len(re.findall(r"\benum\s*\{", code))
+    return set(names), defines, unnamed_enums
+
+
+def debian_symbols(path):
+    """{name: node} of the symbol lines of a Debian symbols file
+    (" name@node minimal-version"), version nodes included."""
+    with open(path, encoding="utf-8") as f:
+        return dict(re.findall(r"^ ([\w.]+)@(FFCGI_[\d.]+) \S+", f.read(), flags=re.M))
+
+
+def check_debian_symbols(path, nodes, placed):
+    """Errors of the symbols file against the map's nodes and functions."""
+    listed = debian_symbols(path)
+    want = dict(placed, **{node: node for node, _, _ in nodes})
+    name = os.path.basename(path)
+    errors = [f"{name} lacks {n}@{want[n]}" for n in sorted(want.keys() - listed.keys())]
+    errors += [f"{name} lists {n}@{listed[n]}, which the map does not export"
+               for n in sorted(listed.keys() - want.keys())]
+    errors += [f"{name} lists {n}@{listed[n]}, the map gives {want[n]}"
+               for n in sorted(want.keys() & listed.keys()) if listed[n] != want[n]]
+    return errors
 
 
 def map_nodes(path):
@@ -82,12 +106,17 @@ def exported(lib):
     return symbols, absolute, errors
 
 
-def main(lib, header, version_script):
-    declared, defines = header_facts(header)
+def main(lib, header, version_script, symbols_file):
+    declared, defines, unnamed_enums = header_facts(header)
     abi, minor = defines["FFCGI_ABI_VERSION"], defines["FFCGI_VERSION_MINOR"]
     symbols, absolute, errors = exported(lib)
-    map_errors, placed = check_map(map_nodes(version_script), declared, abi, minor)
+    nodes = map_nodes(version_script)
+    map_errors, placed = check_map(nodes, declared, abi, minor)
     errors += map_errors
+    errors += check_debian_symbols(symbols_file, nodes, placed)
+    if unnamed_enums:
+        errors.append(f"{header} has {unnamed_enums} enum(s) without a name: name each "
+                      "(the ABI check follows an enum by its name)")
     if not declared:
         errors.append(f"no FFCGI_API declarations found in {header}")
     for sym, node in sorted(symbols.items()):
@@ -110,11 +139,12 @@ def main(lib, header, version_script):
         print(f"abi_symbols: FAIL: {e}", file=sys.stderr)
     if not errors:
         print(f"abi_symbols: {len(symbols)} symbols exported = declared = mapped, "
-              f"version nodes FFCGI_{abi}.0 to FFCGI_{abi}.{minor}; soname {want}")
+              f"version nodes FFCGI_{abi}.0 to FFCGI_{abi}.{minor}, as in "
+              f"{os.path.basename(symbols_file)}; soname {want}")
     return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit(f"usage: {sys.argv[0]} LIBRARY HEADER MAP")
+    if len(sys.argv) != 5:
+        sys.exit(f"usage: {sys.argv[0]} LIBRARY HEADER MAP SYMBOLS")
     sys.exit(main(*sys.argv[1:]))
