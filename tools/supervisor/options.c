@@ -33,7 +33,7 @@ static const char usage_text[] =
     "  --grace-ms MS          SIGTERM to SIGKILL when stopping (default 10000)\n"
     "  --ready-ms MS          rolling restart: how long a new worker must stay up\n"
     "                         before the old one is stopped (default 1000)\n"
-    "  --help                 this text\n"
+    "  --help, -h             this text\n"
     "\n"
     "Exit status: 0 after a stop, 1 if the listener or APP cannot be started,\n"
     "2 on a usage error.\n";
