@@ -13,6 +13,7 @@ from typing import (Any, Dict, Iterable, Iterator, List, Mapping, NoReturn, Opti
 
 from ._lib import ffi, lib
 from .errors import Error, HeaderError, InvalidArgumentError, RoleError, StateError, check
+from .params import split_params
 
 if TYPE_CHECKING:  # pragma: no cover
     from .server import Server
@@ -358,8 +359,7 @@ class Request:
         if not self._open:
             raise _finished()
         if self._params is None:
-            fields = iter(self.packed.split(b"\0"))  # the last field, after the final NUL, is no name
-            self._params = tuple(zip(fields, fields))
+            self._params = split_params(self.packed)
         return self._params
 
     @property

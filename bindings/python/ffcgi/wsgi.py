@@ -30,8 +30,10 @@ params, only what PEP 3333 requires is changed:
   get a default when the web server did not send them ("GET", "localhost",
   "80" or "443", "HTTP/1.0", "").
 - SCRIPT_NAME and PATH_INFO follow the rule of :func:`split_path`.
-- ``ffcgi.params`` holds the params exactly as received: a tuple of
-  (name, value) bytes pairs, in order, repeated names included.
+- ``ffcgi.params`` holds the params exactly as received: an immutable
+  sequence (:class:`ffcgi.params.Params`) of (name, value) bytes pairs, in
+  order, repeated names included, equal to the tuple of those pairs and
+  made into pairs only when first used.
 - ``ffcgi.stdin`` reads FCGI_STDIN to its very end, whatever CONTENT_LENGTH
   says (``wsgi.input`` stops at CONTENT_LENGTH); both read the same stream,
   so an app reads one or the other.
@@ -72,6 +74,7 @@ from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Opti
 from ._lib import lib
 from .errors import Error
 from .request import Request, check_head
+from .params import Params
 from . import command_line
 from .server import Address, Server
 from .serving import Reload
@@ -677,7 +680,7 @@ class WSGIHandler:
         environ["wsgi.input"] = InputStream(raw, length)
         environ["ffcgi.stdin"] = InputStream(raw, None)
         environ["wsgi.errors"] = ErrorStream(request)
-        environ["ffcgi.params"] = request.params
+        environ["ffcgi.params"] = Params(request.packed)
         return environ
 
     def __call__(self, request: Request) -> None:
