@@ -6,6 +6,7 @@ same thread, or Server.close()). After that every method raises StateError.
 A Request belongs to one thread at a time; it is not safe to use one Request
 from two threads at once.
 """
+import functools
 import io
 import types
 from typing import (Any, Dict, Iterable, Iterator, List, Mapping, NoReturn, Optional, Tuple,
@@ -288,6 +289,32 @@ def _header_bytes(text: HeaderText, what: str) -> bytes:
                           "RFC 8187 for non-ASCII values)") from error
 
 
+def _header_line(name: HeaderText, value: HeaderText) -> bytes:
+    """One header line packed for libffcgi (NAME NUL VALUE NUL), not yet
+    checked by it. Raises HeaderError for text that is not latin-1 or
+    holds NUL, TypeError for another type."""
+    name_bytes = _header_bytes(name, "header name")
+    value_bytes = _header_bytes(value, f"value of header {name!r}")
+    if b"\0" in name_bytes or b"\0" in value_bytes:
+        raise HeaderError(lib.FFCGI_EHEADER, f"header {name_bytes!r}: {value_bytes!r} "
+                          "contains NUL: refused to prevent response splitting")
+    return name_bytes + b"\0" + value_bytes + b"\0"
+
+
+_LINES_REMEMBERED = 256  # distinct str header lines whose check is kept
+
+
+@functools.lru_cache(maxsize=_LINES_REMEMBERED)
+def _checked_str_line(name: str, value: str) -> bytes:
+    """_header_line of a name and value of exactly str, checked by
+    libffcgi's rules: equal lines pass or fail alike, so an app's usual
+    lines (Content-Type, ...) are checked once. A refused line raises
+    every time (nothing is kept)."""
+    line = _header_line(name, value)
+    check_head(0, None, line, 1)
+    return line
+
+
 class Request:
     """The current request of one worker thread (see the module docstring).
 
@@ -505,21 +532,18 @@ class Request:
         elif name is not None:
             items.extend(name)
         items.extend((key.replace("_", "-"), val) for key, val in headers.items())
-        fields = []
-        for key, val in items:
-            key_bytes = _header_bytes(key, "header name")
-            for one in (val if isinstance(val, (list, tuple)) else (val,)):
-                value_bytes = _header_bytes(one, f"value of header {key!r}")
-                if b"\0" in key_bytes or b"\0" in value_bytes:
-                    raise HeaderError(lib.FFCGI_EHEADER, f"header {key_bytes!r}: {value_bytes!r} "
-                                      "contains NUL: refused to prevent response splitting")
-                fields += (key_bytes, value_bytes)
-        if not fields:
+        if len(items) == 1 and type(items[0][0]) is str and type(items[0][1]) is str:  # noqa: E721
+            pending.headers.append(_checked_str_line(*items[0]))  # the usual header(name, value)
+            pending.count += 1
             return
-        block = b"\0".join(fields) + b"\0"
-        check_head(0, None, block, len(fields) // 2)
+        lines = [_header_line(key, one) for key, val in items
+                 for one in (val if isinstance(val, (list, tuple)) else (val,))]
+        if not lines:
+            return
+        block = b"".join(lines)
+        check_head(0, None, block, len(lines))
         pending.headers.append(block)
-        pending.count += len(fields) // 2
+        pending.count += len(lines)
 
     def set_checked_head(self, code: int, reason: Optional[bytes], block: bytes,
                          count: int) -> None:

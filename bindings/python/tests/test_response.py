@@ -83,7 +83,8 @@ def test_header_injection_raises_header_error_and_queues_nothing(client, server,
         for call in (lambda: request.header(name, value),
                      lambda: request.header({"X-Good": "1", name: value}),
                      lambda: request.header([("X-Good", "1"), (name, value)]),
-                     lambda: request.header(name, ["fine", value])):
+                     lambda: request.header(name, ["fine", value]),
+                     lambda: request.header(name, value)):  # refused again: never remembered
             with pytest.raises(ffcgi.HeaderError) as raised:
                 call()
             error = raised.value
