@@ -6,9 +6,17 @@
 #include "env_table.h"
 #include "error.h"
 
-static int grow_offsets(struct ffc_env_table *t)
+/* Room for `params` more params in the offsets (doubling from 32). */
+static int grow_offsets(struct ffc_env_table *t, size_t params)
 {
-    size_t cap = t->cap ? t->cap * 2 : 32;
+    if (params <= t->cap - t->count)
+        return 0;
+    size_t cap = t->cap ? t->cap : 32;
+    while (cap - t->count < params) {
+        if (cap > ((size_t)-1) / (4 * sizeof *t->offsets))
+            return ffc_fail(FFCGI_ENOMEM, "cannot index %zu params", t->count + params);
+        cap *= 2;
+    }
     size_t *grown = realloc(t->offsets, cap * 2 * sizeof *grown);
     if (!grown)
         return ffc_fail(FFCGI_ENOMEM, "cannot index %zu params", cap);
@@ -17,24 +25,27 @@ static int grow_offsets(struct ffc_env_table *t)
     return 0;
 }
 
+int ffc_env_table_reserve(struct ffc_env_table *t, size_t params, size_t bytes)
+{
+    int rc = grow_offsets(t, params);
+    return rc < 0 ? rc : ffc_buf_reserve(&t->packed, bytes);
+}
+
 int ffc_env_table_add(struct ffc_env_table *t, const char *name,
                       size_t name_len, const char *value, size_t value_len)
 {
-    static const char nul = '\0';
     int rc;
-    if (t->count == t->cap && (rc = grow_offsets(t)) < 0)
+    if ((rc = grow_offsets(t, 1)) < 0 ||
+        (rc = ffc_buf_reserve(&t->packed, name_len + value_len + 2)) < 0)
         return rc;
-    size_t name_at = t->packed.len;
-    size_t value_at = name_at + name_len + 1;
-    if ((rc = ffc_buf_append(&t->packed, name, name_len)) < 0 ||
-        (rc = ffc_buf_append(&t->packed, &nul, 1)) < 0 ||
-        (rc = ffc_buf_append(&t->packed, value, value_len)) < 0 ||
-        (rc = ffc_buf_append(&t->packed, &nul, 1)) < 0) {
-        t->packed.len = name_at;
-        return rc;
-    }
-    t->offsets[2 * t->count] = name_at;
-    t->offsets[2 * t->count + 1] = value_at;
+    char *at = t->packed.data + t->packed.len;
+    memcpy(at, name, name_len);
+    at[name_len] = '\0';
+    memcpy(at + name_len + 1, value, value_len);
+    at[name_len + 1 + value_len] = '\0';
+    t->offsets[2 * t->count] = t->packed.len;
+    t->offsets[2 * t->count + 1] = t->packed.len + name_len + 1;
+    t->packed.len += name_len + value_len + 2;
     t->count++;
     return 0;
 }

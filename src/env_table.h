@@ -14,6 +14,10 @@ struct ffc_env_table {
     size_t cap;
 };
 
+/* Makes room for `params` more params holding `bytes` more packed bytes
+ * (names, values and their NULs), so that adding them allocates nothing;
+ * returns 0 or FFCGI_ENOMEM (table unchanged). */
+int ffc_env_table_reserve(struct ffc_env_table *t, size_t params, size_t bytes);
 /* Adds one param, copying both; returns 0 or FFCGI_ENOMEM (table unchanged). */
 int ffc_env_table_add(struct ffc_env_table *t, const char *name,
                       size_t name_len, const char *value, size_t value_len);

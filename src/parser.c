@@ -85,34 +85,30 @@ static int answer_management(const struct ffc_record *r, const unsigned char *co
     return reply(replies, FFC_GET_VALUES_RESULT, 0, answer, len);
 }
 
-static int params_well_formed(const struct ffc_buf *params)
+/* How many name-value pairs the params hold; -1 if they are malformed. */
+static long count_params(const struct ffc_buf *params)
 {
     struct ffc_nv_cursor cursor = {(const unsigned char *)params->data, params->len};
     const unsigned char *name, *value;
     size_t name_len, value_len;
+    long count = 0;
     int rc;
     while ((rc = ffc_nv_next(&cursor, &name, &name_len, &value, &value_len)) == 1)
-        ;
-    return rc == 0;
+        count++;
+    return rc == 0 ? count : -1;
 }
 
-static int params_within(const struct ffc_buf *params, const struct ffc_limit_values *limits)
-{
-    struct ffc_nv_cursor cursor = {(const unsigned char *)params->data, params->len};
-    const unsigned char *name, *value;
-    size_t name_len, value_len, count = 0;
-    while (ffc_nv_next(&cursor, &name, &name_len, &value, &value_len) == 1)
-        if (++count > limits->params)
-            return 0;
-    return 1;
-}
-
-/* Each param exactly as received, up to a NUL (libfcgi's C strings). */
-static int take_params(const struct ffc_parser *p, struct ffc_env_table *env)
+/* Each of the `count` params exactly as received, up to a NUL (libfcgi's
+ * C strings), after FCGI_ROLE. */
+static int take_params(const struct ffc_parser *p, size_t count, struct ffc_env_table *env)
 {
     static const char *const roles[] = {"RESPONDER", "AUTHORIZER", "FILTER"};
     const char *role = roles[p->role - FFCGI_ROLE_RESPONDER];
-    int rc = ffc_env_table_add(env, "FCGI_ROLE", 9, role, strlen(role));
+    /* The pairs take no more than their records' bytes and two NULs each. */
+    int rc = ffc_env_table_reserve(env, count + 1, p->params.len + 2 * count +
+                                   sizeof "FCGI_ROLE" + sizeof "AUTHORIZER");
+    if (rc == 0)
+        rc = ffc_env_table_add(env, "FCGI_ROLE", 9, role, strlen(role));
     struct ffc_nv_cursor cursor = {(const unsigned char *)p->params.data, p->params.len};
     const unsigned char *name, *value;
     size_t name_len, value_len;
@@ -231,16 +227,17 @@ static int take_params_record(struct ffc_parser *p, const struct ffc_record *r,
             return ffc_buf_append(&p->params, content, r->content_len);
         return FFC_HEAD_MORE;
     }
-    if (!p->over_limit && !params_well_formed(&p->params)) {
+    long count = p->over_limit ? 0 : count_params(&p->params);
+    if (count < 0) {
         note_problem(p, "malformed params: request refused (400)", 0);
         return refuse(p, MALFORMED, replies);
     }
-    if (p->over_limit || !params_within(&p->params, limits)) {
+    if (p->over_limit || (size_t)count > limits->params) {
         note_problem(p, "params over FFCGI_LIMIT_PARAM_BYTES or FFCGI_LIMIT_PARAMS: request "
                      "refused (431)", 1);
         return refuse(p, TOO_LARGE, replies);
     }
-    int rc = take_params(p, env);
+    int rc = take_params(p, (size_t)count, env);
     if (rc < 0)
         return rc;
     begin_body(p, FFC_IN_BODY);
