@@ -158,7 +158,8 @@ class App is export {
     method err(--> Str) { $!err.text }
 
     #| Sends `$signal` by PID and waits at most 30 s for the exit; then
-    #| SIGKILL. The exit code (Nil when killed by a signal).
+    #| SIGKILL. The exit code (Nil when killed by a signal; then the signal
+    #| and what the app wrote to stderr are reported as a diag).
     method stop(Signal $signal = SIGTERM --> Int) {
         $!proc.kill($signal);
         await Promise.anyof($!exited, Promise.in(30));
@@ -167,7 +168,9 @@ class App is export {
             await $!exited;
         }
         my $proc = $!exited.result;
-        $proc.signal ?? Nil !! $proc.exitcode
+        return $proc.exitcode unless $proc.signal;
+        diag "the app ended by signal {$proc.signal} ({Signal($proc.signal) // '?'}); its stderr:\n{self.err}";
+        Nil
     }
 }
 
