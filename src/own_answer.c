@@ -35,7 +35,7 @@ int ffc_answer_plain(ffcgi_request *req, int status, const char *text)
  * decimal number. */
 static long long declared_length(const ffcgi_request *req)
 {
-    const char *text = ffc_env_table_find(&req->env, "CONTENT_LENGTH");
+    const char *text = ffc_env_table_known(&req->env, FFC_CONTENT_LENGTH);
     if (!text || *text < '0' || *text > '9')
         return -1;
     char *end;

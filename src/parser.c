@@ -85,37 +85,39 @@ static int answer_management(const struct ffc_record *r, const unsigned char *co
     return reply(replies, FFC_GET_VALUES_RESULT, 0, answer, len);
 }
 
-/* How many name-value pairs the params hold; -1 if they are malformed. */
-static long count_params(const struct ffc_buf *params)
-{
-    struct ffc_nv_cursor cursor = {(const unsigned char *)params->data, params->len};
-    const unsigned char *name, *value;
-    size_t name_len, value_len;
-    long count = 0;
-    int rc;
-    while ((rc = ffc_nv_next(&cursor, &name, &name_len, &value, &value_len)) == 1)
-        count++;
-    return rc == 0 ? count : -1;
-}
+enum { PARAMS_TAKEN = 0, PARAMS_MALFORMED = 1, PARAMS_TOO_MANY = 2 };
 
-/* Each of the `count` params exactly as received, up to a NUL (libfcgi's
- * C strings), after FCGI_ROLE. */
-static int take_params(const struct ffc_parser *p, size_t count, struct ffc_env_table *env)
+/* Adds FCGI_ROLE, then each param exactly as received, up to a NUL
+ * (libfcgi's C strings), checking them in the same pass. Returns
+ * PARAMS_TAKEN; PARAMS_MALFORMED (anywhere in them) or PARAMS_TOO_MANY
+ * (over limits->params), the table left to be cleared; or FFCGI_ENOMEM. */
+static int take_params(const struct ffc_parser *p, const struct ffc_limit_values *limits,
+                       struct ffc_env_table *env)
 {
     static const char *const roles[] = {"RESPONDER", "AUTHORIZER", "FILTER"};
     const char *role = roles[p->role - FFCGI_ROLE_RESPONDER];
-    /* The pairs take no more than their records' bytes and two NULs each. */
-    int rc = ffc_env_table_reserve(env, count + 1, p->params.len + 2 * count +
-                                   sizeof "FCGI_ROLE" + sizeof "AUTHORIZER");
+    /* A pair's lengths take at least two bytes and its packed form two
+     * NULs, so the packed pairs take no more than the params' bytes. */
+    int rc = ffc_env_table_reserve(env, 1, p->params.len + sizeof "FCGI_ROLE" +
+                                   sizeof "AUTHORIZER");
     if (rc == 0)
         rc = ffc_env_table_add(env, "FCGI_ROLE", 9, role, strlen(role));
     struct ffc_nv_cursor cursor = {(const unsigned char *)p->params.data, p->params.len};
     const unsigned char *name, *value;
-    size_t name_len, value_len;
-    while (rc == 0 && ffc_nv_next(&cursor, &name, &name_len, &value, &value_len) == 1)
-        rc = ffc_env_table_add(env, (const char *)name, strnlen((const char *)name, name_len),
-                               (const char *)value, strnlen((const char *)value, value_len));
-    return rc;
+    size_t name_len, value_len, count = 0;
+    int next = 0;
+    while (rc == 0 && (next = ffc_nv_next(&cursor, &name, &name_len, &value, &value_len)) == 1) {
+        if (++count > limits->params)
+            continue; /* past it, the rest is only checked */
+        if (memchr(name, '\0', name_len + value_len)) { /* name and value are adjacent */
+            name_len = strnlen((const char *)name, name_len);
+            value_len = strnlen((const char *)value, value_len);
+        }
+        rc = ffc_env_table_add(env, (const char *)name, name_len, (const char *)value, value_len);
+    }
+    if (rc < 0)
+        return rc;
+    return next < 0 ? PARAMS_MALFORMED : count > limits->params ? PARAMS_TOO_MANY : PARAMS_TAKEN;
 }
 
 static void begin_body(struct ffc_parser *p, enum ffc_stage stage)
@@ -227,19 +229,20 @@ static int take_params_record(struct ffc_parser *p, const struct ffc_record *r,
             return ffc_buf_append(&p->params, content, r->content_len);
         return FFC_HEAD_MORE;
     }
-    long count = p->over_limit ? 0 : count_params(&p->params);
-    if (count < 0) {
+    int taken = p->over_limit ? PARAMS_TOO_MANY : take_params(p, limits, env);
+    if (taken < 0)
+        return taken;
+    if (taken != PARAMS_TAKEN)
+        ffc_env_table_clear(env);
+    if (taken == PARAMS_MALFORMED) {
         note_problem(p, "malformed params: request refused (400)", 0);
         return refuse(p, MALFORMED, replies);
     }
-    if (p->over_limit || (size_t)count > limits->params) {
+    if (taken == PARAMS_TOO_MANY) {
         note_problem(p, "params over FFCGI_LIMIT_PARAM_BYTES or FFCGI_LIMIT_PARAMS: request "
                      "refused (431)", 1);
         return refuse(p, TOO_LARGE, replies);
     }
-    int rc = take_params(p, (size_t)count, env);
-    if (rc < 0)
-        return rc;
     begin_body(p, FFC_IN_BODY);
     return FFC_HEAD_READY;
 }

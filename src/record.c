@@ -27,37 +27,3 @@ size_t ffc_record_size(const struct ffc_record *r)
 {
     return FFC_HEADER_LEN + r->content_len + r->padding_len;
 }
-
-static int take_length(struct ffc_nv_cursor *c, size_t *len)
-{
-    if (c->left < 1)
-        return -1;
-    if (c->p[0] < 0x80) {
-        *len = c->p[0];
-        c->p += 1;
-        c->left -= 1;
-        return 0;
-    }
-    if (c->left < 4)
-        return -1;
-    *len = ((size_t)(c->p[0] & 0x7F) << 24) | (size_t)c->p[1] << 16 | (size_t)c->p[2] << 8 | c->p[3];
-    c->p += 4;
-    c->left -= 4;
-    return 0;
-}
-
-int ffc_nv_next(struct ffc_nv_cursor *c, const unsigned char **name, size_t *name_len,
-                const unsigned char **value, size_t *value_len)
-{
-    if (c->left == 0)
-        return 0;
-    if (take_length(c, name_len) < 0 || take_length(c, value_len) < 0)
-        return -1;
-    if (*name_len > c->left || *value_len > c->left - *name_len)
-        return -1;
-    *name = c->p;
-    *value = c->p + *name_len;
-    c->p += *name_len + *value_len;
-    c->left -= *name_len + *value_len;
-    return 1;
-}

@@ -174,10 +174,10 @@ void ffc_board_worker_busy(struct ffcgi_request *req)
         return;
     atomic_fetch_add_explicit(&w->seq, 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    copy_field(w->method, sizeof w->method, ffc_env_table_find(&req->env, "REQUEST_METHOD"));
-    const char *target = ffc_env_table_find(&req->env, "REQUEST_URI");
+    copy_field(w->method, sizeof w->method, ffc_env_table_known(&req->env, FFC_REQUEST_METHOD));
+    const char *target = ffc_env_table_known(&req->env, FFC_REQUEST_URI);
     if (!target || !*target)
-        target = ffc_env_table_find(&req->env, "SCRIPT_NAME");
+        target = ffc_env_table_known(&req->env, FFC_SCRIPT_NAME);
     copy_field(w->target, sizeof w->target, target);
     atomic_store_explicit(&w->started_us, req->started_us, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);

@@ -270,13 +270,13 @@ int64_t ffcgi_server_status(ffcgi_server *srv, int format, char *buf, size_t cap
  * is the status path. */
 static int is_status_request(const ffcgi_request *req, const char *path)
 {
-    const char *uri = ffc_env_table_find(&req->env, "REQUEST_URI");
+    const char *uri = ffc_env_table_known(&req->env, FFC_REQUEST_URI);
     if (uri && *uri) {
         size_t len = strcspn(uri, "?");
         return len == strlen(path) && memcmp(uri, path, len) == 0;
     }
-    const char *script = ffc_env_table_find(&req->env, "SCRIPT_NAME");
-    const char *info = ffc_env_table_find(&req->env, "PATH_INFO");
+    const char *script = ffc_env_table_known(&req->env, FFC_SCRIPT_NAME);
+    const char *info = ffc_env_table_known(&req->env, FFC_PATH_INFO);
     script = script ? script : "";
     info = info ? info : "";
     size_t slen = strlen(script);
@@ -287,7 +287,7 @@ static int is_status_request(const ffcgi_request *req, const char *path)
  * page does; plain text otherwise. */
 static int wanted_format(const ffcgi_request *req)
 {
-    const char *query = ffc_env_table_find(&req->env, "QUERY_STRING");
+    const char *query = ffc_env_table_known(&req->env, FFC_QUERY_STRING);
     if (!query)
         return FFCGI_STATUS_TEXT;
     for (const char *at = query; (at = strstr(at, "json")); at += 4) {

@@ -20,6 +20,7 @@ struct seen {
     int calls;
     size_t bytes;
     int result;
+    size_t params; /* ffcgi_env_count() of the last request */
 };
 
 static void count_body(ffcgi_request *req, void *ctx)
@@ -37,6 +38,7 @@ static void count_body(ffcgi_request *req, void *ctx)
     s->calls++;
     s->bytes = total;
     s->result = rc;
+    s->params = ffcgi_env_count(req);
     pthread_mutex_unlock(&s->lock);
     ffcgi_print(req, rc == 0 ? "ok" : "limited");
 }
@@ -80,7 +82,52 @@ static void params_over_limits(struct harness_app *app, struct seen *s)
     CHECK_INT(last(s).calls, calls); /* the app never saw them */
     fcc_request fine = {.id = 3, .role = FCC_RESPONDER, .keep_conn = 1};
     ask_on(fd, &fine, "ok");
+    CHECK_INT(last(s).params, 1); /* FCGI_ROLE only: nothing left of the refused ones */
     close(fd);
+}
+
+/* Params over the count limit whose last pair runs past their end: the
+ * params are malformed (400), wherever the limit was passed. The next
+ * request, sent in the same write (parsed in the same pass), gets its own
+ * params and nothing of the refused ones. */
+static void malformed_past_count_limit(struct harness_app *app, struct seen *s)
+{
+    fcc_buf params = FCC_BUF_INIT, b = FCC_BUF_INIT;
+    for (int i = 0; i < 7; i++) {
+        fcc_param p = fcc_str_param("P", "v");
+        CHECK_OK(fcc_put_nv(&params, &p));
+    }
+    static const unsigned char runs_past[] = {1, 9, 'X', 'y'};
+    CHECK_OK(fcc_buf_append(&params, runs_past, sizeof runs_past));
+    CHECK_OK(fcc_put_begin(&b, 1, FCC_RESPONDER, 1));
+    CHECK_OK(fcc_put_record(&b, FCC_PARAMS, 1, params.data, params.len, 0));
+    CHECK_OK(fcc_put_record(&b, FCC_PARAMS, 1, NULL, 0, 0));
+    CHECK_OK(fcc_put_stream(&b, FCC_STDIN, 1, NULL, 0, 0));
+    fcc_param two[2] = {fcc_str_param("A", "1"), fcc_str_param("B", "2")};
+    fcc_request fine = {.id = 2, .role = FCC_RESPONDER, .keep_conn = 1, .params = two,
+                        .n_params = 2};
+    CHECK_OK(fcc_encode_request(&b, &fine));
+    int fd = harness_connect(app);
+    int calls = last(s).calls;
+    CHECK_OK(fcc_write_all(fd, b.data, b.len));
+    fcc_response resp;
+    fcc_response_init(&resp);
+    CHECK_OK(fcc_read_response(fd, 1, &resp, HARNESS_TIMEOUT_MS));
+    char *text = harness_stdout_text(&resp);
+    CHECK(strncmp(text, "Status: 400", 11) == 0);
+    free(text);
+    fcc_response_free(&resp);
+    fcc_response_init(&resp);
+    CHECK_OK(fcc_read_response(fd, 2, &resp, HARNESS_TIMEOUT_MS));
+    text = harness_stdout_text(&resp);
+    CHECK(strcmp(text, "ok") == 0);
+    free(text);
+    fcc_response_free(&resp);
+    CHECK_INT(last(s).calls, calls + 1);
+    CHECK_INT(last(s).params, 3); /* FCGI_ROLE, A and B */
+    close(fd);
+    fcc_buf_free(&params);
+    fcc_buf_free(&b);
 }
 
 static void body_over_limit(struct harness_app *app, struct seen *s)
@@ -113,6 +160,18 @@ static void body_over_limit(struct harness_app *app, struct seen *s)
                                  .stdin_len = 3};
     ask_on(fd, &fine_declared, "ok");
     CHECK_INT(last(s).calls, calls + 1);
+    /* of two CONTENT_LENGTH params the first counts, as ffcgi_env_get() gives */
+    fcc_param twice[2] = {fcc_str_param("CONTENT_LENGTH", "3"),
+                          fcc_str_param("CONTENT_LENGTH", "5000")};
+    fine_declared.params = twice;
+    fine_declared.n_params = 2;
+    ask_on(fd, &fine_declared, "ok");
+    CHECK_INT(last(s).calls, calls + 2);
+    twice[0] = twice[1];
+    twice[1] = within;
+    fine_declared.params = twice;
+    ask_on(fd, &fine_declared, "Status: 413 Content Too Large\r\n");
+    CHECK_INT(last(s).calls, calls + 2);
     fcc_request fine = {.id = 2, .role = FCC_RESPONDER, .keep_conn = 1, .stdin_data = "xyz",
                         .stdin_len = 3};
     ask_on(fd, &fine, "ok");
@@ -195,7 +254,7 @@ static void stalls(struct harness_app *app, struct seen *s)
 
 int main(void)
 {
-    struct seen s = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+    struct seen s = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0};
     struct harness_app app;
     harness_start(&app, count_body, &s, 1);
     ffcgi_server *srv = app.srv;
@@ -214,6 +273,7 @@ int main(void)
     CHECK_INT(ffcgi_server_limit(srv, FFCGI_LIMIT_IDLE_MS), 300);
 
     params_over_limits(&app, &s);
+    malformed_past_count_limit(&app, &s);
     body_over_limit(&app, &s);
     early_answer_ends_output(&app);
     stalls(&app, &s);
