@@ -4,8 +4,10 @@
  * into arrivals and how much an app reads at a time. The parser runs as
  * the library runs it: heads until one is ready, the body read in pieces
  * (FCGI_DATA for FILTER), the rest skipped, the next head. Checked: no
- * crash or sanitizer report, every count within its bounds, and progress
- * (no call that neither consumes, delivers, nor ends).
+ * crash or sanitizer report, every count within its bounds, progress
+ * (no call that neither consumes, delivers, nor ends), and a ready head's
+ * table: within the limits, its pairs packed end to end, and each known
+ * param the one a search finds.
  *   fuzz_parser [libFuzzer options] [CORPUS_DIR...] */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +42,29 @@ static int arrive(struct feed *f)
 
 static const struct ffc_limit_values limits = {
     .param_bytes = 4096, .params = 64, .body_bytes = 3000, .idle_ms = 1000, .connections = 8};
+
+/* A ready head's table: at most FCGI_ROLE and limits.params pairs, each
+ * NAME\0VALUE\0 packed after the last, no NUL inside; each known param's
+ * value is the first of its name, as ffc_env_table_find gives. */
+static void check_table(const struct ffc_env_table *env)
+{
+    static const char *const known[FFC_KNOWN_PARAMS] = {
+        [FFC_CONTENT_LENGTH] = "CONTENT_LENGTH", [FFC_REQUEST_METHOD] = "REQUEST_METHOD",
+        [FFC_REQUEST_URI] = "REQUEST_URI",       [FFC_SCRIPT_NAME] = "SCRIPT_NAME",
+        [FFC_PATH_INFO] = "PATH_INFO",           [FFC_QUERY_STRING] = "QUERY_STRING"};
+    CHECK(env->count >= 1 && env->count <= 1 + limits.params);
+    size_t at = 0;
+    for (size_t i = 0; i < env->count; i++) {
+        CHECK(env->offsets[2 * i] == at);
+        at += strlen(env->packed.data + at) + 1;
+        CHECK(env->offsets[2 * i + 1] == at);
+        at += strlen(env->packed.data + at) + 1;
+    }
+    CHECK(at == env->packed.len);
+    for (int k = 0; k < FFC_KNOWN_PARAMS; k++)
+        CHECK(ffc_env_table_known(env, (enum ffc_known_param)k) ==
+              ffc_env_table_find(env, known[k]));
+}
 
 /* Reads the current stream in pieces; 0 when the input ran out. */
 static int read_stream(struct feed *f, struct ffc_parser *p, struct ffc_buf *replies)
@@ -84,7 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             continue;
         }
-        CHECK(env.count >= 1 && p.stage == FFC_IN_BODY); /* FCGI_ROLE at least */
+        CHECK(p.stage == FFC_IN_BODY);
+        check_table(&env);
         if (!read_stream(&f, &p, &replies))
             break;
         if (p.role == FFCGI_ROLE_FILTER && !p.failure && next_random(&f) % 2) {
