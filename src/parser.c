@@ -90,7 +90,7 @@ enum { PARAMS_TAKEN = 0, PARAMS_MALFORMED = 1, PARAMS_TOO_MANY = 2 };
 /* Adds FCGI_ROLE, then each param exactly as received, up to a NUL
  * (libfcgi's C strings), checking them in the same pass. Returns
  * PARAMS_TAKEN; PARAMS_MALFORMED (anywhere in them) or PARAMS_TOO_MANY
- * (over limits->params), the table left to be cleared; or FFCGI_ENOMEM. */
+ * (over limits->params), the table emptied; or FFCGI_ENOMEM. */
 static int take_params(const struct ffc_parser *p, const struct ffc_limit_values *limits,
                        struct ffc_env_table *env)
 {
@@ -117,7 +117,10 @@ static int take_params(const struct ffc_parser *p, const struct ffc_limit_values
     }
     if (rc < 0)
         return rc;
-    return next < 0 ? PARAMS_MALFORMED : count > limits->params ? PARAMS_TOO_MANY : PARAMS_TAKEN;
+    int taken = next < 0 ? PARAMS_MALFORMED : count > limits->params ? PARAMS_TOO_MANY : PARAMS_TAKEN;
+    if (taken != PARAMS_TAKEN)
+        ffc_env_table_clear(env);
+    return taken;
 }
 
 static void begin_body(struct ffc_parser *p, enum ffc_stage stage)
@@ -232,8 +235,6 @@ static int take_params_record(struct ffc_parser *p, const struct ffc_record *r,
     int taken = p->over_limit ? PARAMS_TOO_MANY : take_params(p, limits, env);
     if (taken < 0)
         return taken;
-    if (taken != PARAMS_TAKEN)
-        ffc_env_table_clear(env);
     if (taken == PARAMS_MALFORMED) {
         note_problem(p, "malformed params: request refused (400)", 0);
         return refuse(p, MALFORMED, replies);

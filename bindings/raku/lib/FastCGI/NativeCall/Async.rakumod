@@ -170,9 +170,9 @@ method serve(&handler --> Int) {
 # loop thread has stopped them. The close only queues the stop for that
 # thread; a process that exits at once (`exit $async.serve(...)`) runs
 # libuv's exit handler, which closes the pipe that uv_signal_stop locks,
-# while the stop is still under way, and libuv aborts (SIGABRT, seen in
-# about 1 exit in 15 under load). A timer fires on that thread only after
-# the work queued before it was taken up.
+# while the stop is still under way, and libuv aborts (SIGABRT: 6 exits in
+# 80 with libffcgi under AddressSanitizer). A timer fires on that thread
+# only after the work queued before it was taken up.
 sub stop-handling(Tap $signals) {
     $signals.close;
     await Promise.in(0.01);
