@@ -64,9 +64,14 @@ take_leftovers() {
     purge || { cat "$tmp/purge.log" >&2; fail "apt-get purge of the leftovers failed"; }
 }
 
+# mark_owned: writes the marker (which tree, when, which run).
+mark_owned() {
+    mkdir -p "$(dirname "$owned")"
+    echo "$src, $(date -u '+%F %T') UTC, PID $$" >"$owned"
+}
+
 take_leftovers
-mkdir -p "$(dirname "$owned")"
-echo "$src, $(date -u '+%F %T') UTC, PID $$" >"$owned"
+mark_owned
 trap 'purge || { echo "apt-get purge failed:" >&2; cat "$tmp/purge.log" >&2; }; cleanup' EXIT
 
 echo "== packaging/build-debs"
@@ -88,7 +93,7 @@ grep -q "libffcgi1 installed already" "$tmp/refusal" || fail "the refusal does n
 take_leftovers
 [ -z "$(known_packages)" ] || fail "take_leftovers left $(known_packages) installed"
 [ ! -e "$owned" ] || fail "the marker is left after the leftovers' purge"
-echo "$src, $(date -u '+%F %T') UTC, PID $$" >"$owned"
+mark_owned
 
 echo "== apt-get install the five packages"
 DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q "${debs[@]}" >"$tmp/install.log" 2>&1 ||
